@@ -1,0 +1,33 @@
+/**
+ * Config is parsed once, at start-up, before any connection opens: a zod schema turns the
+ * environment into a frozen, typed object. A bad value throws a ConfigError naming every bad key.
+ */
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+
+/** Parses `env` (default: the process environment) with `schema` into a frozen object. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Readonly<z.infer<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) =>
+      `${issue.path.join(".") || "(root)"}: ${issue.message}`
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  return Object.freeze(result.data) as Readonly<z.infer<S>>;
+}
+
+/** The standard libpq variables every worker connects with. */
+export const pgEnv = {
+  PGHOST: z.string().min(1).default("127.0.0.1"),
+  PGPORT: z.coerce.number().int().min(1).max(65535).default(5432),
+  PGDATABASE: z.string().min(1).default("warehouse"),
+  PGUSER: z.string().min(1).default("loader"),
+  PGPASSWORD: z.string().default("loader"),
+};
+
+/** Integer in [min, max] read from a string environment variable. */
+export const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

@@ -1,0 +1,60 @@
+/**
+ * The few domain errors the workers share, and the one place that decides retriable vs fatal.
+ * Programmer mistakes stay built-in errors (TypeError, RangeError).
+ */
+
+/** A failure upstream (HTTP 5xx, a broker or database that is down) worth retrying. */
+export class RetriableError extends Error {
+  override name = "RetriableError";
+}
+
+/** A record that fails validation; carries where it came from so it can be dead-lettered. */
+export class InvalidRecordError extends Error {
+  override name = "InvalidRecordError";
+}
+
+/** Bad configuration: names every bad key. Never retried. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const RETRIABLE_PG_CODES = new Set([
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "08000", // connection_exception
+  "08003", // connection_does_not_exist
+  "08006", // connection_failure
+  "08001", // sqlclient_unable_to_establish_sqlconnection
+  "08004", // sqlserver_rejected_establishment_of_sqlconnection
+  "40001", // serialization_failure
+  "40P01", // deadlock_detected
+  "53300", // too_many_connections
+]);
+
+const RETRIABLE_NET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTCONN",
+]);
+
+/** The single decision: is this error worth another try? Walks the cause chain. */
+export function isRetriable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    if (current instanceof RetriableError) return true;
+    if (current instanceof ConfigError || current instanceof InvalidRecordError) return false;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && (RETRIABLE_PG_CODES.has(code) || RETRIABLE_NET_CODES.has(code))) {
+      return true;
+    }
+    if (current instanceof Error && /Connection terminated|connection not open/i.test(current.message)) {
+      return true;
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
+}
