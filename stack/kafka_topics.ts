@@ -55,7 +55,10 @@ async function main(): Promise<void> {
       validateOnly: false,
       resources: [{ type: 2, name: topic, configEntries }],
     });
-    logger.info("Topic is up to date", { topic, partitions: Math.max(partitions, config.ORDER_EVENTS_PARTITIONS) });
+    logger.info("Topic is up to date", {
+      topic,
+      partitions: Math.max(partitions, config.ORDER_EVENTS_PARTITIONS),
+    });
   } finally {
     await admin.disconnect();
   }

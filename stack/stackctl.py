@@ -15,6 +15,7 @@ run never touches a user's running stack.
 
 Only the Python standard library is used: this script is what installs everything else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,6 +47,7 @@ class StackError(Exception):
 # --------------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------------
+
 
 def read_env_file(path: Path) -> dict[str, str]:
     """Parses KEY=VALUE lines (no shell expansion; quotes around the value are removed)."""
@@ -80,30 +82,33 @@ def load_config(instance: str) -> dict[str, str]:
     cache = Path(cfg["STACK_CACHE_DIR"])
     state = Path(cfg["STACK_STATE_DIR"]) / instance
     pg_bin = Path(f"/usr/lib/postgresql/{cfg['POSTGRES_MAJOR']}/bin")
-    cfg.update({
-        "PROJECT_DIR": str(ROOT),
-        "STATE_DIR": str(state),
-        "PG_BIN": str(pg_bin),
-        "DENO_HOME": str(cache / f"deno-{cfg['DENO_VERSION']}"),
-        "DENO_DIR": str(cache / "deno-dir"),
-        "DENO_NO_UPDATE_CHECK": "1",
-        "KAFKA_LIBS": str(cache / f"kafka-{cfg['KAFKA_VERSION']}" / "libs"),
-        "DBT_VENV": str(cache / f"venv-dbt-{lock_digest('dbt')}"),
-        "AIRFLOW_VENV": str(cache / f"venv-airflow-{lock_digest('airflow')}"),
-        "PGDATABASE": cfg["WAREHOUSE_DB"],
-        "PGUSER": cfg["POSTGRES_USER"],
-        "PGPASSWORD": cfg["POSTGRES_PASSWORD"],
-        "KAFKA_BROKERS": f"127.0.0.1:{cfg['KAFKA_PORT']}",
-        "FAKESTORE_BASE_URL": cfg.get("FAKESTORE_BASE_URL", "").replace(
-            "127.0.0.1:3000", f"127.0.0.1:{cfg['FAKESTORE_PORT']}"),
-        # dbt: project and profiles at the repository root; no telemetry, no version check.
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_PROJECT_DIR": str(ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_VERSION_CHECK": "false",
-        "DO_NOT_TRACK": "1",
-        "NO_COLOR": "1",
-    })
+    cfg.update(
+        {
+            "PROJECT_DIR": str(ROOT),
+            "STATE_DIR": str(state),
+            "PG_BIN": str(pg_bin),
+            "DENO_HOME": str(cache / f"deno-{cfg['DENO_VERSION']}"),
+            "DENO_DIR": str(cache / "deno-dir"),
+            "DENO_NO_UPDATE_CHECK": "1",
+            "KAFKA_LIBS": str(cache / f"kafka-{cfg['KAFKA_VERSION']}" / "libs"),
+            "DBT_VENV": str(cache / f"venv-dbt-{lock_digest('dbt')}"),
+            "AIRFLOW_VENV": str(cache / f"venv-airflow-{lock_digest('airflow')}"),
+            "PGDATABASE": cfg["WAREHOUSE_DB"],
+            "PGUSER": cfg["POSTGRES_USER"],
+            "PGPASSWORD": cfg["POSTGRES_PASSWORD"],
+            "KAFKA_BROKERS": f"127.0.0.1:{cfg['KAFKA_PORT']}",
+            "FAKESTORE_BASE_URL": cfg.get("FAKESTORE_BASE_URL", "").replace(
+                "127.0.0.1:3000", f"127.0.0.1:{cfg['FAKESTORE_PORT']}"
+            ),
+            # dbt: project and profiles at the repository root; no telemetry, no version check.
+            "DBT_PROFILES_DIR": str(ROOT),
+            "DBT_PROJECT_DIR": str(ROOT),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_VERSION_CHECK": "false",
+            "DO_NOT_TRACK": "1",
+            "NO_COLOR": "1",
+        }
+    )
     cfg["DENO_BIN"] = str(Path(cfg["DENO_HOME"]) / "bin" / "deno")
     cfg["DBT_BIN"] = str(Path(cfg["DBT_VENV"]) / "bin" / "dbt")
     cfg["AIRFLOW_BIN"] = str(Path(cfg["AIRFLOW_VENV"]) / "bin" / "airflow")
@@ -136,6 +141,7 @@ def expand(value: str, cfg: dict[str, str]) -> str:
         if key not in cfg:
             raise StackError(f"Manifest uses ${{{key}}}, which no configuration file defines")
         return cfg[key]
+
     return re.sub(r"\$\{([A-Z0-9_]+)\}", repl, value)
 
 
@@ -156,13 +162,19 @@ def load_manifest(cfg: dict[str, str]) -> list[dict]:
 # Installing (idempotent, cached, pinned)
 # --------------------------------------------------------------------------------------------
 
+
 def log(message: str) -> None:
     print(f"[stack] {message}", flush=True)
 
 
-def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-        quiet: bool = True) -> None:
-    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=quiet, text=True)
+def run(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    quiet: bool = True,
+) -> None:
+    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=quiet, text=True, check=False)
     if result.returncode != 0:
         tail = ((result.stdout or "") + (result.stderr or ""))[-4000:]
         raise StackError(f"Command failed ({result.returncode}): {shlex.join(cmd)}\n{tail}")
@@ -193,7 +205,7 @@ def install_postgres(cfg: dict[str, str]) -> None:
     if start_conf.exists() and os.geteuid() == 0:
         if start_conf.read_text().strip() != "manual":
             start_conf.write_text("manual\n")
-        subprocess.run(["pg_ctlcluster", major, "main", "stop"], capture_output=True)
+        subprocess.run(["pg_ctlcluster", major, "main", "stop"], capture_output=True, check=False)
 
 
 def install_java() -> None:
@@ -220,8 +232,17 @@ def install_deno(cfg: dict[str, str]) -> None:
     log(f"installing Deno {cfg['DENO_VERSION']} (PyPI)")
     uv = uv_bin(cfg)
     run([uv, "venv", "-q", "--python", sys.executable, cfg["DENO_HOME"]])
-    run([uv, "pip", "install", "-q", "--python", str(Path(cfg["DENO_HOME"]) / "bin" / "python"),
-         f"deno=={cfg['DENO_VERSION']}"])
+    run(
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(Path(cfg["DENO_HOME"]) / "bin" / "python"),
+            f"deno=={cfg['DENO_VERSION']}",
+        ]
+    )
 
 
 def install_venv(cfg: dict[str, str], name: str) -> None:
@@ -247,9 +268,19 @@ def install_kafka(cfg: dict[str, str]) -> None:
     log(f"resolving Apache Kafka {cfg['KAFKA_VERSION']} from Maven Central")
     if libs.exists():
         shutil.rmtree(libs)
-    run(["mvn", "-q", "-B", "-f", str(STACK / "kafka" / "pom.xml"), "dependency:copy-dependencies",
-         f"-DoutputDirectory={libs}", f"-Dkafka.version={cfg['KAFKA_VERSION']}",
-         f"-Dscala.binary.version={cfg['KAFKA_SCALA_VERSION']}"])
+    run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(STACK / "kafka" / "pom.xml"),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            f"-Dkafka.version={cfg['KAFKA_VERSION']}",
+            f"-Dscala.binary.version={cfg['KAFKA_SCALA_VERSION']}",
+        ]
+    )
     marker.write_text(cfg["KAFKA_VERSION"] + "\n")
 
 
@@ -277,6 +308,7 @@ def install(cfg: dict[str, str], parts: set[str] | None = None) -> None:
 # Preparing services (first start only, idempotent)
 # --------------------------------------------------------------------------------------------
 
+
 def prepare_postgres(cfg: dict[str, str]) -> None:
     state = Path(cfg["STATE_DIR"]) / "postgres"
     data = state / "data"
@@ -292,9 +324,20 @@ def prepare_postgres(cfg: dict[str, str]) -> None:
         if os.geteuid() == 0:
             shutil.chown(pwfile, "postgres", "postgres")
         try:
-            run_as_postgres([f"{cfg['PG_BIN']}/initdb", "-D", str(data), "-U", cfg["POSTGRES_USER"],
-                             "--auth-local=peer", "--auth-host=scram-sha-256", "--encoding=UTF8",
-                             "--locale=C.UTF-8", f"--pwfile={pwfile}"])
+            run_as_postgres(
+                [
+                    f"{cfg['PG_BIN']}/initdb",
+                    "-D",
+                    str(data),
+                    "-U",
+                    cfg["POSTGRES_USER"],
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    f"--pwfile={pwfile}",
+                ]
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         conf = data / "postgresql.conf"
@@ -308,10 +351,18 @@ def prepare_postgres(cfg: dict[str, str]) -> None:
 
 def run_as_postgres(cmd: list[str]) -> None:
     if os.geteuid() == 0:
-        result = subprocess.run(cmd, user="postgres", group="postgres", extra_groups=[],
-                                capture_output=True, text=True, cwd="/")
+        result = subprocess.run(
+            cmd,
+            user="postgres",
+            group="postgres",
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            check=False,
+        )
     else:
-        result = subprocess.run(cmd, capture_output=True, text=True)
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise StackError(f"{shlex.join(cmd)} failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
@@ -321,7 +372,9 @@ def prepare_kafka(cfg: dict[str, str]) -> None:
     data = state / "data"
     data.mkdir(parents=True, exist_ok=True)
     port, cport = cfg["KAFKA_PORT"], cfg["KAFKA_CONTROLLER_PORT"]
-    (state / "server.properties").write_text(f"""# Written by stack/stackctl.py on every start; edit stackctl, not this file.
+    (
+        state / "server.properties"
+    ).write_text(f"""# Written by stack/stackctl.py on every start; edit stackctl, not this file.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{cport}
@@ -362,8 +415,19 @@ log.retention.check.interval.ms=60000
 """)
     if not (data / "meta.properties").exists():
         log("formatting the KRaft metadata directory")
-        run(["java", "-cp", f"{cfg['KAFKA_LIBS']}/*", "kafka.tools.StorageTool", "format",
-             "-t", cfg["KAFKA_CLUSTER_ID"], "-c", str(state / "server.properties")])
+        run(
+            [
+                "java",
+                "-cp",
+                f"{cfg['KAFKA_LIBS']}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cfg["KAFKA_CLUSTER_ID"],
+                "-c",
+                str(state / "server.properties"),
+            ]
+        )
 
 
 PREPARE = {"postgres": prepare_postgres, "kafka": prepare_kafka}
@@ -383,6 +447,7 @@ def prepare_named(name: str, cfg: dict[str, str]) -> None:
 # --------------------------------------------------------------------------------------------
 # Running services
 # --------------------------------------------------------------------------------------------
+
 
 def paths(cfg: dict[str, str], name: str) -> tuple[Path, Path]:
     state = Path(cfg["STATE_DIR"])
@@ -424,15 +489,21 @@ def port_owner(port: int) -> str | None:
         sock.settimeout(0.5)
         if sock.connect_ex(("127.0.0.1", port)) != 0:
             return None
-    found = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True)
+    found = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=False
+    )
     return found.stdout.strip() or "an unknown process"
 
 
 def healthy(svc: dict, cfg: dict[str, str]) -> bool:
     cmd = [expand(arg, cfg) for arg in svc["health"]]
     try:
-        return subprocess.run(cmd, env=process_env(cfg), cwd=ROOT, capture_output=True,
-                              timeout=30).returncode == 0
+        return (
+            subprocess.run(
+                cmd, env=process_env(cfg), cwd=ROOT, capture_output=True, timeout=30, check=False
+            ).returncode
+            == 0
+        )
     except subprocess.TimeoutExpired:
         return False
 
@@ -450,8 +521,10 @@ def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
     if port_var:
         owner = port_owner(int(cfg[port_var]))
         if owner:
-            raise StackError(f"{name}: port {cfg[port_var]} ({port_var}) is already taken by: "
-                             f"{owner}\nStop that process or set {port_var} in .env")
+            raise StackError(
+                f"{name}: port {cfg[port_var]} ({port_var}) is already taken by: "
+                f"{owner}\nStop that process or set {port_var} in .env"
+            )
     if svc.get("prepare"):
         prepare_named(svc["prepare"], cfg)
     env = process_env(cfg)
@@ -466,9 +539,16 @@ def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
         if svc.get("run_as") and os.geteuid() == 0:
             kwargs = {"user": svc["run_as"], "group": svc["run_as"], "extra_groups": []}
             os.chown(logfile, pwd.getpwnam(svc["run_as"]).pw_uid, -1)
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT if not svc.get("run_as") else "/",
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, **kwargs)
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=ROOT if not svc.get("run_as") else "/",
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            **kwargs,
+        )
     pidfile.write_text(f"{proc.pid}\n")
     wait_healthy(svc, cfg, proc)
 
@@ -479,14 +559,17 @@ def wait_healthy(svc: dict, cfg: dict[str, str], proc: subprocess.Popen | None =
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise StackError(f"{name}: exited with code {proc.returncode} while starting. "
-                             f"Log tail ({logfile}):\n{log_tail(logfile)}")
+            raise StackError(
+                f"{name}: exited with code {proc.returncode} while starting. "
+                f"Log tail ({logfile}):\n{log_tail(logfile)}"
+            )
         if healthy(svc, cfg):
             log(f"{name}: healthy")
             return
         time.sleep(1)
-    raise StackError(f"{name}: not healthy after {HEALTH_TIMEOUT_S}s. Log tail ({logfile}):\n"
-                     f"{log_tail(logfile)}")
+    raise StackError(
+        f"{name}: not healthy after {HEALTH_TIMEOUT_S}s. Log tail ({logfile}):\n{log_tail(logfile)}"
+    )
 
 
 def run_job(svc: dict, cfg: dict[str, str]) -> None:
@@ -499,11 +582,19 @@ def run_job(svc: dict, cfg: dict[str, str]) -> None:
     with open(logfile, "ab") as out:
         out.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} run: {shlex.join(cmd)}\n".encode())
         out.flush()
-        code = subprocess.run(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL).returncode
+        code = subprocess.run(
+            cmd,
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        ).returncode
     if code != 0:
-        raise StackError(f"{name}: failed with exit code {code}. Log tail ({logfile}):\n"
-                         f"{log_tail(logfile)}")
+        raise StackError(
+            f"{name}: failed with exit code {code}. Log tail ({logfile}):\n{log_tail(logfile)}"
+        )
     log(f"{name}: done")
 
 
@@ -552,13 +643,16 @@ def needed_installs(services: list[dict]) -> set[str]:
 # Commands
 # --------------------------------------------------------------------------------------------
 
+
 def cmd_up(cfg: dict[str, str], only: list[str]) -> None:
     services = load_manifest(cfg)
     if only:
         unknown = set(only) - {s["name"] for s in services}
         if unknown:
-            raise StackError(f"Unknown service(s) for instance {cfg['STACK_INSTANCE']}: "
-                             f"{', '.join(sorted(unknown))}")
+            raise StackError(
+                f"Unknown service(s) for instance {cfg['STACK_INSTANCE']}: "
+                f"{', '.join(sorted(unknown))}"
+            )
         services = [s for s in services if s["name"] in only]
     install(cfg, needed_installs(services))
     for svc in services:
@@ -600,7 +694,7 @@ def cmd_status(cfg: dict[str, str]) -> int:
         print(f"  {svc['name']:<20} {state:<10} pid={pid or '-':<8} port={port or '-'}")
     status_script = STACK / "status_extra.sh"
     if status_script.exists():
-        subprocess.run(["bash", str(status_script)], env=process_env(cfg), cwd=ROOT)
+        subprocess.run(["bash", str(status_script)], env=process_env(cfg), cwd=ROOT, check=False)
     return 1 if bad else 0
 
 
@@ -612,11 +706,34 @@ def cmd_logs(cfg: dict[str, str], names: list[str], lines: int) -> None:
         print(log_tail(logfile, lines))
 
 
+def cmd_relock(cfg: dict[str, str]) -> None:
+    uv = uv_bin(cfg)
+    for name in ("dbt", "airflow"):
+        source = STACK / "python" / f"{name}.in"
+        log(f"relocking {source.relative_to(ROOT)}")
+        run(
+            [
+                uv,
+                "pip",
+                "compile",
+                "-q",
+                "--python-version",
+                cfg["PYTHON_VERSION"],
+                str(source),
+                "-o",
+                str(STACK / "python" / f"{name}.lock.txt"),
+            ],
+            quiet=False,
+        )
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="stackctl", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--instance", default=os.environ.get("STACK_INSTANCE", "dev"),
-                        choices=["dev", "test"])
+    parser = argparse.ArgumentParser(
+        prog="stackctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--instance", default=os.environ.get("STACK_INSTANCE", "dev"), choices=["dev", "test"]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_install = sub.add_parser("install", help="install every tool the stack needs")
     p_install.add_argument("parts", nargs="*")
@@ -627,6 +744,7 @@ def main(argv: list[str]) -> int:
     p_logs = sub.add_parser("logs", help="tail the service logs")
     p_logs.add_argument("services", nargs="*")
     p_logs.add_argument("-n", type=int, default=40)
+    sub.add_parser("relock", help="re-resolve stack/python/*.lock.txt from the .in files")
     sub.add_parser("env", help="print the instance environment as shell exports")
     p_exec = sub.add_parser("exec", help="run a command with the instance environment")
     p_exec.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -643,6 +761,8 @@ def main(argv: list[str]) -> int:
             return cmd_status(cfg)
         elif args.command == "logs":
             cmd_logs(cfg, args.services, args.n)
+        elif args.command == "relock":
+            cmd_relock(cfg)
         elif args.command == "env":
             env = process_env(cfg)
             for key in sorted(set(cfg) | {"PATH"}):

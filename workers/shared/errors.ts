@@ -48,10 +48,14 @@ export function isRetriable(error: unknown): boolean {
     if (current instanceof RetriableError) return true;
     if (current instanceof ConfigError || current instanceof InvalidRecordError) return false;
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && (RETRIABLE_PG_CODES.has(code) || RETRIABLE_NET_CODES.has(code))) {
+    if (
+      typeof code === "string" && (RETRIABLE_PG_CODES.has(code) || RETRIABLE_NET_CODES.has(code))
+    ) {
       return true;
     }
-    if (current instanceof Error && /Connection terminated|connection not open/i.test(current.message)) {
+    if (
+      current instanceof Error && /Connection terminated|connection not open/i.test(current.message)
+    ) {
       return true;
     }
     current = current instanceof Error ? current.cause : undefined;

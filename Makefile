@@ -1,0 +1,70 @@
+# The front door. Every target runs through the stack manager (stack/stackctl.py), so the same
+# versions, settings and tools are used natively, in tests and in CI. `make help` lists targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY ?= python3
+STACK := $(PY) stack/stackctl.py
+EXEC := $(STACK) exec --
+# Workers connect as the loader role (writes raw/audit only)
+AS_LOADER := env PGUSER=loader PGPASSWORD="$${LOADER_PASSWORD}"
+
+.PHONY: help up down status logs demo test lint extract transform docs bench clean relock \
+        dlq-replay migrate full-refresh secrets install
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## Install every tool the stack needs (idempotent, cached, pinned)
+	@$(STACK) install
+
+up: ## Start the whole stack on 127.0.0.1 (installs what is missing)
+	@$(STACK) up
+
+down: ## Stop what `make up` started (data is kept)
+	@$(STACK) down
+
+status: ## Health of every service, plus pipeline state
+	@$(STACK) status
+
+logs: ## Tail every service log (SERVICE=name for one, N=lines)
+	@$(STACK) logs $(SERVICE) -n $(or $(N),40)
+
+migrate: ## Upgrade the warehouse database to the newest migration
+	@$(EXEC) deno task migrate
+
+extract: ## Land one interval from the Fake Store API: make extract START=2026-11-20 END=2026-11-21
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make extract START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; }
+	@$(EXEC) bash -c '$(AS_LOADER) deno task extract --start "$(START)" --end "$(END)"'
+
+transform: ## dbt build of every model (tests included), then source freshness
+	@$(EXEC) bash stack/dbt_transform.sh
+
+full-refresh: ## Rebuild every dbt model from raw (schema changes, backfills)
+	@$(EXEC) bash stack/dbt_transform.sh --full-refresh
+
+docs: ## Generate the dbt docs site and serve it on 127.0.0.1:$DBT_DOCS_PORT
+	@$(EXEC) bash stack/dbt_docs.sh
+
+dlq-replay: ## Re-validate dead letters and land those that now pass (ARGS="--error-class schema")
+	@$(EXEC) bash -c '$(AS_LOADER) deno task dlq-replay $(ARGS)'
+
+demo: ## From a fresh clone: install, start, run the whole pipeline, print the analyses
+	@bash stack/demo.sh
+
+test: ## Run every test suite against an isolated stack (own ports and data)
+	@$(PY) stack/test_runner.py $(SUITES)
+
+lint: ## deno fmt --check, deno lint, deno check, sqlfluff, ruff
+	@bash stack/lint.sh
+
+bench: ## Benchmarks (extract, dbt, streaming): figures against a same-run baseline
+	@bash stack/bench.sh $(BENCH)
+
+clean: ## Remove local state (data, logs) of both instances; CONFIRM=yes skips the prompt
+	@bash stack/clean.sh
+
+relock: ## Re-resolve the Python lock files from stack/python/*.in
+	@$(STACK) relock
+
+secrets: ## Print fresh Airflow secrets (Fernet key, secret key, JWT secret) for .env
+	@$(PY) stack/secrets.py

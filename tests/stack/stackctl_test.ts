@@ -1,0 +1,120 @@
+/**
+ * The stack manager, driven as a user drives it: `up` twice is a no-op, `down` stops every
+ * daemon and keeps the data, `up` again finds the data, a taken port is named, and a service
+ * that fails to start makes `up` exit non-zero with its log tail.
+ * Destructive (stops and restarts services): runs only against the isolated `test` instance.
+ */
+import assert from "node:assert/strict";
+import { connectAs, env } from "../foundation/support.ts";
+
+const isTestInstance = Deno.env.get("STACK_INSTANCE") === "test";
+
+async function stackctl(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
+  const out = await new Deno.Command("python3", {
+    args: ["stack/stackctl.py", "--instance", "test", ...args],
+    env: extraEnv,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  return { code: out.code, output: text };
+}
+
+function daemons(): string[] {
+  const manifest = JSON.parse(Deno.readTextFileSync("stack/services.json"));
+  return manifest.services
+    .filter((s: { kind: string; profiles?: string[] }) =>
+      s.kind === "daemon" && (s.profiles ?? ["dev", "test"]).includes("test")
+    )
+    .map((s: { name: string }) => s.name);
+}
+
+async function pids(): Promise<Record<string, number | null>> {
+  const found: Record<string, number | null> = {};
+  for (const name of daemons()) {
+    try {
+      found[name] = Number((await Deno.readTextFile(`${env("STATE_DIR")}/run/${name}.pid`)).trim());
+    } catch {
+      found[name] = null;
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "stack manager: up is idempotent, down keeps data, failures are reported",
+  ignore: !isTestInstance,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const before = await pids();
+
+    await t.step("a second `up` is a no-op: same processes, all healthy", async () => {
+      const { code, output } = await stackctl(["up"]);
+      assert.equal(code, 0, output);
+      assert.deepEqual(await pids(), before);
+      for (const name of daemons()) {
+        assert.match(output, new RegExp(`${name}: already running and healthy`));
+      }
+      const status = await stackctl(["status"]);
+      assert.equal(status.code, 0, status.output);
+    });
+
+    await t.step("data written before `down` is there after `up`", async () => {
+      const client = await connectAs("postgres");
+      await client.query("create table raw.stack_probe as select 'survives restart' as note");
+      await client.end();
+
+      const down = await stackctl(["down"]);
+      assert.equal(down.code, 0, down.output);
+      for (const [name, pid] of Object.entries(before)) {
+        assert.ok(pid === null || !alive(pid), `${name} (pid ${pid}) still runs after down`);
+      }
+      const status = await stackctl(["status"]);
+      assert.notEqual(status.code, 0, "status of a stopped stack is not healthy");
+    });
+
+    await t.step("a taken port is named instead of failing obscurely", async () => {
+      const port = Number(env("PGPORT"));
+      const squatter = Deno.listen({ hostname: "127.0.0.1", port });
+      try {
+        const { code, output } = await stackctl(["up", "postgres"]);
+        assert.notEqual(code, 0);
+        assert.match(output, new RegExp(`port ${port} \\(PGPORT\\) is already taken`));
+      } finally {
+        squatter.close();
+      }
+    });
+
+    await t.step("a service that fails to start fails `up` with its log tail", async () => {
+      // -Xmx below -Xms: the JVM refuses to start
+      const { code, output } = await stackctl(["up", "kafka"], { KAFKA_HEAP_MAX: "1m" });
+      assert.notEqual(code, 0, output);
+      assert.match(output, /kafka: exited with code \d+ while starting\. Log tail/);
+      assert.match(output, /heap/i, "the tail shows the JVM's own reason");
+    });
+
+    await t.step("`up` after `down` brings everything back with the data", async () => {
+      const { code, output } = await stackctl(["up"]);
+      assert.equal(code, 0, output);
+      const client = await connectAs("postgres");
+      try {
+        const { rows } = await client.query("select note from raw.stack_probe");
+        assert.equal(rows[0]?.note, "survives restart");
+      } finally {
+        await client.end();
+      }
+    });
+  },
+});
