@@ -79,6 +79,8 @@ def load_config(instance: str) -> dict[str, str]:
         if key in os.environ and os.environ[key] != "":
             cfg[key] = os.environ[key]
     cfg["STACK_INSTANCE"] = instance
+    # Which manifest profile the instance runs: dev, or test for every isolated instance.
+    cfg.setdefault("STACK_PROFILE", "dev" if instance == "dev" else "test")
     cache = Path(cfg["STACK_CACHE_DIR"])
     state = Path(cfg["STACK_STATE_DIR"]) / instance
     pg_bin = Path(f"/usr/lib/postgresql/{cfg['POSTGRES_MAJOR']}/bin")
@@ -149,7 +151,7 @@ def load_manifest(cfg: dict[str, str]) -> list[dict]:
     services = json.loads(MANIFEST.read_text())["services"]
     chosen = []
     for svc in services:
-        if cfg["STACK_INSTANCE"] not in svc.get("profiles", ["dev", "test"]):
+        if cfg["STACK_PROFILE"] not in svc.get("profiles", ["dev", "test"]):
             continue
         enabled_by = svc.get("enabled_by")
         if enabled_by and cfg.get(enabled_by, "0") in ("", "0", "false"):
@@ -598,6 +600,21 @@ def run_job(svc: dict, cfg: dict[str, str]) -> None:
     log(f"{name}: done")
 
 
+def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 def stop_daemon(svc: dict, cfg: dict[str, str]) -> None:
     name = svc["name"]
     pid = running_pid(cfg, name)
@@ -612,9 +629,7 @@ def stop_daemon(svc: dict, cfg: dict[str, str]) -> None:
         pass
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not pid_alive(pid):
             break
         time.sleep(0.3)
     else:
@@ -732,7 +747,9 @@ def main(argv: list[str]) -> int:
         prog="stackctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--instance", default=os.environ.get("STACK_INSTANCE", "dev"), choices=["dev", "test"]
+        "--instance",
+        default=os.environ.get("STACK_INSTANCE", "dev"),
+        choices=["dev", *sorted(p.stem for p in (STACK / "instances").glob("*.env"))],
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_install = sub.add_parser("install", help="install every tool the stack needs")

@@ -7,14 +7,16 @@
 import assert from "node:assert/strict";
 import { connectAs, env } from "../foundation/support.ts";
 
-const isTestInstance = Deno.env.get("STACK_INSTANCE") === "test";
+// any isolated instance (profile test) — never the user's dev stack
+const instance = Deno.env.get("STACK_INSTANCE") ?? "dev";
+const isTestInstance = instance !== "dev" && Deno.env.get("STACK_PROFILE") === "test";
 
 async function stackctl(
   args: string[],
   extraEnv: Record<string, string> = {},
 ): Promise<{ code: number; output: string }> {
   const out = await new Deno.Command("python3", {
-    args: ["stack/stackctl.py", "--instance", "test", ...args],
+    args: ["stack/stackctl.py", "--instance", instance, ...args],
     env: extraEnv,
     stdout: "piped",
     stderr: "piped",
@@ -44,13 +46,11 @@ async function pids(): Promise<Record<string, number | null>> {
   return found;
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
+async function alive(pid: number): Promise<boolean> {
+  // ps shows zombies as state Z: those are gone for our purpose
+  const out = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] }).output();
+  const state = new TextDecoder().decode(out.stdout).trim();
+  return out.success && state !== "" && !state.startsWith("Z");
 }
 
 Deno.test({
@@ -79,7 +79,10 @@ Deno.test({
       const down = await stackctl(["down"]);
       assert.equal(down.code, 0, down.output);
       for (const [name, pid] of Object.entries(before)) {
-        assert.ok(pid === null || !alive(pid), `${name} (pid ${pid}) still runs after down`);
+        assert.ok(
+          pid === null || !(await alive(pid)),
+          `${name} (pid ${pid}) still runs after down`,
+        );
       }
       const status = await stackctl(["status"]);
       assert.notEqual(status.code, 0, "status of a stopped stack is not healthy");
