@@ -1,0 +1,213 @@
+/**
+ * The house rules for docker-compose.yml (STYLE.md §14), checked on the file itself: pinned
+ * images, a health check for every stateful or serving service, conditioned dependencies,
+ * loopback-only ports, every variable from .env.example with its default and listed in the
+ * header, named volumes for state, and Deno workers with explicit permissions only.
+ */
+import assert from "node:assert/strict";
+import {
+  argv,
+  asRecord,
+  bindSources,
+  COMPOSE_FILE,
+  effectiveArgv,
+  envExample,
+  healthArgv,
+  isJob,
+  loadCompose,
+  namedVolumes,
+  publishedPorts,
+  scanInterpolations,
+  stripLaunchers,
+} from "./support.ts";
+
+const text = Deno.readTextFileSync(COMPOSE_FILE);
+const compose = loadCompose(text);
+const services = Object.entries(compose.services);
+
+/** Fails with every offender at once, so one run shows the whole list. */
+function assertNone(problems: string[], rule: string): void {
+  assert.deepEqual(problems, [], `${rule}:\n  ${problems.join("\n  ")}`);
+}
+
+Deno.test("every image is pinned to a version tag", () => {
+  const problems = services.flatMap(([name, service]) => {
+    const image = String(service.image ?? "");
+    if (!image) return [`${name}: no image (a built service names and tags its image)`];
+    const tag = /:([^/:@]+)$/.exec(image)?.[1];
+    if (!tag) return [`${name}: ${image} has no tag`];
+    if (tag === "latest" || !/\d/.test(tag)) return [`${name}: ${image} is not a version tag`];
+    return [];
+  });
+  assertNone(problems, "unpinned images");
+});
+
+Deno.test("every stateful or serving service has a health check that queries it", () => {
+  const waitedOnHealthy = new Set(
+    services.flatMap(([, service]) =>
+      Object.entries(asRecord(service.depends_on))
+        .filter(([, dep]) => asRecord(dep).condition === "service_healthy")
+        .map(([target]) => target)
+    ),
+  );
+  const problems = services.flatMap(([name, service]) => {
+    const stateful = namedVolumes(service).length > 0;
+    const serving = publishedPorts(service).length > 0;
+    if (!(stateful || serving || waitedOnHealthy.has(name)) || isJob(service)) return [];
+    const test = healthArgv(service);
+    if (!test) return [`${name}: no health check`];
+    // A query, not a liveness guess: the program the check runs must talk to the service.
+    const program = stripLaunchers(test)[0] ?? "";
+    const queries = /(^|\/)(pg_isready|curl|kafka-[a-z-]+\.sh|airflow|deno)$/.test(program);
+    return queries ? [] : [`${name}: health check "${test.join(" ")}" does not query the service`];
+  });
+  assertNone(problems, "health checks");
+});
+
+Deno.test("every dependency waits on a condition: healthy, or a job completed", () => {
+  const problems = services.flatMap(([name, service]) => {
+    if (service.depends_on === undefined) return [];
+    if (Array.isArray(service.depends_on)) return [`${name}: depends_on is a bare list`];
+    return Object.entries(asRecord(service.depends_on)).flatMap(([target, dep]) => {
+      const condition = asRecord(dep).condition;
+      const other = compose.services[target];
+      if (!other) return [`${name}: depends on unknown service ${target}`];
+      if (condition === "service_healthy") {
+        return healthArgv(other) ? [] : [`${name}: waits for ${target} healthy, it has no check`];
+      }
+      if (condition === "service_completed_successfully") {
+        return isJob(other) ? [] : [`${name}: waits for ${target} to complete, it is no job`];
+      }
+      return [`${name}: depends on ${target} with condition ${JSON.stringify(condition)}`];
+    });
+  });
+  assertNone(problems, "unconditioned dependencies");
+});
+
+Deno.test("every published port is bound to 127.0.0.1", () => {
+  const problems = services.flatMap(([name, service]) => [
+    ...publishedPorts(service)
+      .filter((port) => port.hostIp !== "127.0.0.1")
+      .map((port) => `${name}: ${port.hostIp || "all interfaces"}:${port.published}`),
+    ...(service.network_mode === "host" ? [`${name}: network_mode host`] : []),
+  ]);
+  assertNone(problems, "ports outside 127.0.0.1");
+});
+
+Deno.test("every ${VAR} is a setting of .env.example, with its default", () => {
+  const settings = envExample();
+  const { uses, stray } = scanInterpolations(text);
+  assert.ok(uses.length > 0, "compose reads its settings from variables");
+  const problems = [
+    ...stray.map((where) => `stray $ at ${where}`),
+    ...uses.flatMap((use) => {
+      const fallback = settings.get(use.name);
+      if (fallback === undefined) return [`\${${use.name}} is not in .env.example`];
+      if (use.operator !== ":-") return [`\${${use.name}} has no :- default`];
+      if (use.default !== fallback) {
+        return [`\${${use.name}:-${use.default}}: .env.example says ${JSON.stringify(fallback)}`];
+      }
+      return [];
+    }),
+  ];
+  assertNone([...new Set(problems)], "variables");
+});
+
+Deno.test("the header lists every variable and its default", () => {
+  const header = /^(?:#.*\n)+/.exec(text)?.[0] ?? "";
+  const listed = new Map(
+    [...header.matchAll(/^#\s+([A-Z][A-Z0-9_]*)=(\S*)/gm)].map((m) => [m[1], m[2] ?? ""]),
+  );
+  const used = new Map(scanInterpolations(text).uses.map((use) => [use.name, use.default ?? ""]));
+  const problems = [
+    ...[...used].filter(([name, value]) => listed.get(name) !== value)
+      .map(([name, value]) => `${name}=${value} is not in the header`),
+    ...[...listed.keys()].filter((name) => name && !used.has(name))
+      .map((name) => `${name} is in the header but compose does not use it`),
+  ];
+  assertNone(problems, "header");
+  assert.match(header, /make secrets/, "the header names the secrets generator");
+  assert.match(header, /login/i, "the header documents the Airflow login");
+});
+
+Deno.test("state lives in named volumes; bind mounts point at files of the repository", () => {
+  const declared = new Set(Object.keys(asRecord(compose.volumes)));
+  const used = new Set(services.flatMap(([, service]) => namedVolumes(service)));
+  const problems = [
+    ...[...used].filter((name) => !declared.has(name)).map((name) => `${name}: not declared`),
+    ...[...declared].filter((name) => !used.has(name)).map((name) => `${name}: never mounted`),
+    ...services.flatMap(([name, service]) =>
+      bindSources(service).flatMap((source) => {
+        try {
+          Deno.statSync(source);
+          return [];
+        } catch {
+          return [`${name}: bind mount ${source} does not exist`];
+        }
+      })
+    ),
+  ];
+  // The data directories of the two stateful images live on named volumes, not in containers.
+  const dataDirs: Array<[string, string]> = [
+    ["postgres", "/var/lib/postgresql/data"],
+    ["kafka", "/var/lib/kafka/data"],
+  ];
+  for (const [name, path] of dataDirs) {
+    const service = compose.services[name];
+    const onVolume = service !== undefined &&
+      namedVolumes(service).some((volume) =>
+        (service.volumes as unknown[]).includes(`${volume}:${path}`)
+      );
+    if (!onVolume) problems.push(`${name}: ${path} is not on a named volume`);
+  }
+  assertNone(problems, "volumes");
+});
+
+Deno.test("Deno services run a deno.json task or script with explicit permissions, never -A", () => {
+  const tasks =
+    (JSON.parse(Deno.readTextFileSync("deno.json")) as { tasks?: Record<string, string> })
+      .tasks ?? {};
+  const allowAll = (args: string[]) => args.some((arg) => arg === "-A" || arg === "--allow-all");
+  const problems = services.flatMap(([name, service]) => {
+    const args = stripLaunchers(effectiveArgv(service));
+    if (args[0] !== "deno") return [];
+    if (args[1] === "task") {
+      const task = tasks[args[2] ?? ""];
+      if (task === undefined) return [`${name}: deno task ${args[2]} is not in deno.json`];
+      const taskArgs = argv(task);
+      if (allowAll(taskArgs)) return [`${name}: task ${args[2]} grants every permission`];
+      return taskArgs.some((arg) => arg.startsWith("--allow-"))
+        ? []
+        : [`${name}: task ${args[2]} has no explicit --allow-* flags`];
+    }
+    if (args[1] === "run") {
+      return allowAll(args) ? [`${name}: deno run -A`] : [];
+    }
+    return [`${name}: runs "deno ${args[1]}", not a task or a script`];
+  });
+  assertNone(problems, "Deno permissions");
+});
+
+Deno.test("the shell scripts compose runs parse", async () => {
+  const scripts: string[][] = [];
+  for await (const entry of Deno.readDir("docker")) {
+    if (!entry.isDirectory) continue;
+    for await (const file of Deno.readDir(`docker/${entry.name}`)) {
+      if (file.name.endsWith(".sh")) scripts.push([`docker/${entry.name}/${file.name}`]);
+    }
+  }
+  for (const [, service] of services) {
+    const args = effectiveArgv(service);
+    const at = args.indexOf("-c");
+    if (/(^|\/)(ba)?sh$/.test(args[0] ?? "") && at !== -1 && args[at + 1]) {
+      // Compose turns $$ into $ before the shell sees the script.
+      scripts.push(["-c", (args[at + 1] ?? "").replaceAll("$$", "$")]);
+    }
+  }
+  assert.ok(scripts.length >= 2, "docker/ scripts and inline scripts found");
+  for (const script of scripts) {
+    const out = await new Deno.Command("bash", { args: ["-n", ...script], stderr: "piped" })
+      .output();
+    assert.ok(out.success, `bash -n ${script[0]}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+});
