@@ -1,0 +1,150 @@
+/**
+ * Unit: the HTTP boundary's retries, back-off, Retry-After, timeouts and body checks, on a
+ * scripted fetch under fake timers (@sinonjs/fake-timers: no real waiting, exact delays).
+ */
+import assert from "node:assert/strict";
+import FakeTimers from "@sinonjs/fake-timers";
+import { createHttpClient, UpstreamError } from "../../workers/extract/http_client.ts";
+import { capturingLogger } from "./helpers.ts";
+
+type Step = Response | "hang" | Error;
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+const html = (status: number) =>
+  new Response("<!DOCTYPE html><title>522</title>", {
+    status,
+    headers: { "content-type": "text/html" },
+  });
+const USERS = [{ id: 1, username: "johnd", password: "m38rmF$", address: { password: "inner" } }];
+
+/** Runs one getJson against `steps` (one per attempt) under fake timers. */
+async function scripted(
+  steps: Step[],
+  options: Partial<{ retries: number; timeoutMs: number; maxRetryAfterMs: number }> = {},
+) {
+  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 0 });
+  const calls: number[] = [];
+  const { logger, lines } = capturingLogger();
+  const fakeFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    calls.push(clock.now);
+    const step = steps[Math.min(calls.length - 1, steps.length - 1)]!;
+    if (step === "hang") {
+      const signal = (input instanceof Request ? input.signal : undefined) ?? init?.signal;
+      return new Promise((_, reject) => {
+        signal?.addEventListener("abort", () => reject(signal.reason));
+      });
+    }
+    if (step instanceof Error) return Promise.reject(step);
+    return Promise.resolve(step.clone());
+  };
+  const client = createHttpClient({
+    baseUrl: "http://fakestore.test/",
+    timeoutMs: options.timeoutMs ?? 1000,
+    retries: options.retries ?? 3,
+    backoffMs: 100,
+    backoffMaxMs: 10_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+  }, { logger, fetch: fakeFetch as typeof fetch });
+  try {
+    const pending = client.getJson("/users", { expect: "array" });
+    const outcome = pending.then(
+      (value) => ({ value, error: undefined as unknown }),
+      (error: unknown) => ({ value: undefined, error }),
+    );
+    await clock.runAllAsync();
+    return { ...(await outcome), calls, lines };
+  } finally {
+    clock.uninstall();
+  }
+}
+
+Deno.test("5xx is retried with exponential back-off, then succeeds", async () => {
+  const { value, calls } = await scripted([html(502), html(503), json(USERS)]);
+  assert.deepEqual(calls, [0, 100, 300]);
+  assert.equal(value?.attempts, 3);
+  assert.equal(value?.status, 200);
+});
+
+Deno.test("429 waits as long as Retry-After says, not the back-off", async () => {
+  const { value, calls } = await scripted([json({}, 429, { "retry-after": "7" }), json(USERS)]);
+  assert.deepEqual(calls, [0, 7000]);
+  assert.equal(value?.attempts, 2);
+});
+
+Deno.test("Retry-After beyond the cap waits only the cap", async () => {
+  const { calls } = await scripted([json({}, 429, { "retry-after": "3600" }), json(USERS)], {
+    maxRetryAfterMs: 2500,
+  });
+  assert.deepEqual(calls, [0, 2500]);
+});
+
+Deno.test("a request with no answer times out and is retried", async () => {
+  const { value, calls } = await scripted(["hang", json(USERS)], { timeoutMs: 1000 });
+  assert.deepEqual(calls, [0, 1100]);
+  assert.equal(value?.attempts, 2);
+});
+
+Deno.test("network errors are retried", async () => {
+  const refused = new TypeError("error sending request for url (http://fakestore.test/users)");
+  const { value, calls } = await scripted([refused, json(USERS)]);
+  assert.deepEqual(calls, [0, 100]);
+  assert.equal(value?.attempts, 2);
+});
+
+Deno.test("a 200 with an HTML page or truncated JSON is not success: retried", async () => {
+  const truncated = new Response('[{"id":1,"username":"johnd","password":"m38r', {
+    headers: JSON_HEADERS,
+  });
+  const { value, calls, lines } = await scripted([html(200), truncated, json(USERS)]);
+  assert.equal(calls.length, 3);
+  assert.equal(value?.attempts, 3);
+  const retries = lines.filter((line) => line.includes("Retrying request"));
+  assert.equal(retries.length, 2);
+  assert.match(retries[0]!, /content type text\/html instead of JSON/);
+  assert.match(retries[1]!, /malformed or truncated JSON/);
+  assert.equal(lines.join("\n").includes("m38r"), false, "no body text in the logs");
+});
+
+Deno.test("retries spent: a clear error naming the URL, the status and the attempts", async () => {
+  const { error, calls } = await scripted([html(502)], { retries: 2 });
+  assert.ok(error instanceof UpstreamError);
+  assert.equal(calls.length, 3);
+  assert.equal(
+    error.message,
+    "GET http://fakestore.test/users failed with HTTP 502 (3 attempts)",
+  );
+});
+
+Deno.test("a body that stays unusable fails without quoting it", async () => {
+  const truncated = new Response('[{"id":1,"password":"m38rmF$"', { headers: JSON_HEADERS });
+  const { error } = await scripted([truncated], { retries: 1 });
+  assert.ok(error instanceof UpstreamError);
+  assert.match(
+    error.message,
+    /GET http:\/\/fakestore.test\/users answered HTTP 200 with malformed or truncated JSON \(\d+ characters\) \(2 attempts\)/,
+  );
+  assert.equal(String(error.message).includes("m38rmF$"), false);
+});
+
+Deno.test("4xx is not retried; the API's message is kept", async () => {
+  const bad = json({ status: "error", message: "date format is not correct" }, 400);
+  const { error, calls } = await scripted([bad]);
+  assert.equal(calls.length, 1);
+  assert.match(
+    (error as Error).message,
+    /failed with HTTP 400: date format is not correct \(1 attempt\)/,
+  );
+});
+
+Deno.test("null or an object where a list is expected is retried, then fails", async () => {
+  const { error, calls } = await scripted([json(null)], { retries: 1 });
+  assert.equal(calls.length, 2);
+  assert.match((error as Error).message, /JSON body is null, expected an array/);
+});
+
+Deno.test("passwords are gone from the body the client returns", async () => {
+  const { value } = await scripted([json(USERS)]);
+  assert.deepEqual(value?.body, [{ id: 1, username: "johnd", address: {} }]);
+});

@@ -1,0 +1,201 @@
+/** Unit: the record schemas accept every quirk of the contract and reject each missing field. */
+import assert from "node:assert/strict";
+import { validateRecords } from "../../workers/extract/schemas.ts";
+import { canonicalJson, payloadHash } from "../../workers/extract/payload_hash.ts";
+import { removePasswords } from "../../workers/extract/http_client.ts";
+
+// Records as the live API serves them (fakestore-api.md), quirks included.
+const liveProduct = () => ({
+  id: 9,
+  title: "WD 2TB Elements Portable External Hard Drive – USB 3.0 ",
+  price: 64,
+  description: "USB 3.0 and USB 2.0 compatibility Fast data transfers",
+  category: "electronics",
+  image: "https://fakestoreapi.com/img/61IBBVJvSDL._AC_SY879_t.png",
+  rating: { rate: 3.3, count: 203 },
+});
+
+const liveUser = () => ({
+  address: {
+    geolocation: { lat: "-37.3159", long: "81.1496" },
+    city: "kilcoole",
+    street: "new road",
+    number: 7682,
+    zipcode: "12926-3874",
+  },
+  id: 1,
+  email: "john@gmail.com",
+  username: "johnd",
+  password: "m38rmF$",
+  name: { firstname: "john", lastname: "doe" },
+  phone: "1-570-236-7033",
+  __v: 0,
+});
+
+const liveCart = () => ({
+  id: 1,
+  userId: 1,
+  date: "2020-03-02T00:00:00.000Z",
+  products: [{ productId: 1, quantity: 4 }, { productId: 2, quantity: 1 }],
+  __v: 0,
+});
+
+Deno.test("products: whole prices, integer rates, trailing spaces and typographic characters pass as sent", () => {
+  const records = [
+    liveProduct(),
+    {
+      ...liveProduct(),
+      id: 7,
+      price: 9.99,
+      rating: { rate: 3, count: 400 },
+      title: "“Quoted” ring ",
+    },
+    { ...liveProduct(), id: 2, title: "Mens Casual Premium Slim Fit T-Shirts ", price: 22.3 },
+  ];
+  const result = validateRecords("products", records);
+  assert.equal(result.rejected.length, 0);
+  assert.deepEqual(result.valid.map((r) => r.recordId), [9, 7, 2]);
+  // Payloads are the records as received: no trimming, no casting.
+  assert.equal(
+    result.valid[0]!.payload.title,
+    "WD 2TB Elements Portable External Hard Drive – USB 3.0 ",
+  );
+  assert.equal(result.valid[0]!.payload.price, 64);
+  assert.deepEqual(result.drift, {});
+});
+
+Deno.test("users: address first, string lat/long with trailing zeros, __v; password stripped first", () => {
+  const user = {
+    ...liveUser(),
+    address: { ...liveUser().address, geolocation: { lat: "-30.1310", long: "40.3700" } },
+  };
+  assert.equal(removePasswords(user), 1);
+  const result = validateRecords("users", [user]);
+  assert.equal(result.rejected.length, 0);
+  const payload = result.valid[0]!.payload as ReturnType<typeof liveUser>;
+  assert.equal(payload.address.geolocation.lat, "-30.1310");
+  assert.equal(payload.address.zipcode, "12926-3874");
+  assert.equal("password" in payload, false);
+  assert.equal(Object.keys(payload)[0], "address");
+  assert.deepEqual(result.drift, {}, "__v is known, password is gone: no drift");
+});
+
+Deno.test("carts: ISO dates with ms, lines of productId/quantity", () => {
+  const result = validateRecords("carts", [liveCart(), { ...liveCart(), id: 2, __v: undefined }]);
+  assert.equal(result.rejected.length, 0);
+  assert.equal(result.valid.length, 2);
+});
+
+const REQUIRED: Record<
+  "products" | "users" | "carts",
+  { make: () => Record<string, unknown>; paths: string[][] }
+> = {
+  products: {
+    make: liveProduct,
+    paths: [["id"], ["title"], ["price"], ["description"], ["category"], ["image"], ["rating"], [
+      "rating",
+      "rate",
+    ], ["rating", "count"]],
+  },
+  users: {
+    make: liveUser,
+    paths: [
+      ["address"],
+      ["address", "geolocation"],
+      ["address", "geolocation", "lat"],
+      ["address", "geolocation", "long"],
+      ["address", "city"],
+      ["address", "street"],
+      ["address", "number"],
+      ["address", "zipcode"],
+      ["id"],
+      ["email"],
+      ["username"],
+      ["name"],
+      ["name", "firstname"],
+      ["name", "lastname"],
+      ["phone"],
+    ],
+  },
+  carts: {
+    make: liveCart,
+    paths: [["id"], ["userId"], ["date"], ["products"], ["products", "0", "productId"], [
+      "products",
+      "0",
+      "quantity",
+    ]],
+  },
+};
+
+for (const [entity, { make, paths }] of Object.entries(REQUIRED)) {
+  Deno.test(`${entity}: each required field missing is rejected, naming the field`, () => {
+    for (const path of paths) {
+      const record = structuredClone(make()) as Record<string, unknown>;
+      let parent: Record<string, unknown> = record;
+      for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+      delete parent[path.at(-1)!];
+      const result = validateRecords(entity as "products", [record]);
+      assert.equal(result.valid.length, 0, `missing ${path.join(".")} must be rejected`);
+      assert.equal(result.rejected.length, 1);
+      assert.match(result.rejected[0]!.reason, new RegExp(path.join("\\.")), path.join("."));
+    }
+  });
+}
+
+Deno.test("types as sent: a numeric lat, a string price, a float id are rejected", () => {
+  const user = liveUser();
+  (user.address.geolocation as Record<string, unknown>).lat = -37.3159;
+  assert.equal(validateRecords("users", [user]).rejected.length, 1);
+  assert.equal(validateRecords("products", [{ ...liveProduct(), price: "64" }]).rejected.length, 1);
+  assert.equal(validateRecords("carts", [{ ...liveCart(), id: 1.5 }]).rejected.length, 1);
+  assert.equal(
+    validateRecords("carts", [{ ...liveCart(), date: "2020-03-02" }]).rejected.length,
+    1,
+  );
+});
+
+Deno.test("extra fields are tolerated, landed as received and counted as drift", () => {
+  const product = { ...liveProduct(), stock: 3, rating: { rate: 4.1, count: 7, source: "x" } };
+  const cart = { ...liveCart(), products: [{ productId: 1, quantity: 1, price: 9.5 }] };
+  const products = validateRecords("products", [product, { ...product, id: 10 }]);
+  assert.equal(products.rejected.length, 0);
+  assert.equal(products.valid[0]!.payload.stock, 3);
+  assert.deepEqual(products.drift, { stock: 2, "rating.source": 2 });
+  assert.deepEqual(validateRecords("carts", [cart]).drift, { "products.[].price": 1 });
+});
+
+Deno.test("a repeated id lands once when identical and is rejected when different", () => {
+  const same = validateRecords("carts", [liveCart(), liveCart()]);
+  assert.equal(same.valid.length, 1);
+  assert.equal(same.duplicatesCollapsed, 1);
+  const different = validateRecords("carts", [liveCart(), { ...liveCart(), userId: 2 }]);
+  assert.equal(different.valid.length, 0);
+  assert.equal(different.rejected.length, 2);
+  assert.match(different.rejected[0]!.reason, /appears 2 times/);
+});
+
+Deno.test("a record that is not an object is rejected with its position", () => {
+  const result = validateRecords("products", [liveProduct(), "oops", null]);
+  assert.equal(result.valid.length, 1);
+  assert.deepEqual(result.rejected.map((r) => r.recordKey), ["#1", "#2"]);
+});
+
+Deno.test("removePasswords strips every password key at any depth", () => {
+  const body = [liveUser(), { nested: { Password: "x", list: [{ password: "y" }] } }];
+  assert.equal(removePasswords(body), 3);
+  assert.equal(JSON.stringify(body).toLowerCase().includes("password"), false);
+});
+
+Deno.test("the payload hash is the sha256 of sorted-key JSON: independent of key order", () => {
+  const a = { b: 1, a: { d: [1, { y: 2, x: 1 }], c: "é " } };
+  const b = { a: { c: "é ", d: [1, { x: 1, y: 2 }] }, b: 1 };
+  assert.equal(canonicalJson(a), '{"a":{"c":"é ","d":[1,{"x":1,"y":2}]},"b":1}');
+  assert.equal(payloadHash(a), payloadHash(b));
+  assert.match(payloadHash(a), /^[0-9a-f]{64}$/);
+  assert.notEqual(payloadHash({ price: 22.3 }), payloadHash({ price: 22.31 }));
+  // A key named __proto__ stays an ordinary key.
+  assert.equal(
+    canonicalJson(JSON.parse('{"__proto__":{"z":1},"a":1}')),
+    '{"__proto__":{"z":1},"a":1}',
+  );
+});

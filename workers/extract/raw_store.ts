@@ -1,0 +1,212 @@
+/**
+ * Writes to PostgreSQL, as the loader role: the audit row of a run, the raw rows of a run in
+ * one transaction (delete the interval's rows, COPY the new ones, mark the run succeeded), and
+ * the rejects in a transaction of their own, so they stay when the run's data does not land.
+ */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { from as copyFrom } from "pg-copy-streams";
+import { type Pool, type PoolClient, withTransaction } from "../shared/mod.ts";
+import type { Interval } from "./interval.ts";
+import type { Entity, RejectedRecord, ValidRecord } from "./schemas.ts";
+
+/** The raw table of each entity. */
+export const RAW_TABLES: Record<Entity, string> = {
+  products: "raw.fakestore_products",
+  users: "raw.fakestore_users",
+  carts: "raw.fakestore_carts",
+};
+
+const RAW_COLUMNS = [
+  "load_id",
+  "record_id",
+  "payload",
+  "payload_hash",
+  "endpoint",
+  "request_url",
+  "http_status",
+  "interval_start",
+  "interval_end",
+  "extracted_at",
+] as const;
+
+/** Identifies a run in every table it writes. */
+export interface RunIdentity {
+  loadId: string;
+  interval: Interval;
+  asOfDate: string;
+  sourceBaseUrl: string;
+  startedAt: Date;
+}
+
+/** Per entity: how many records came, landed and were rejected. */
+export type Counts = Partial<Record<Entity, Record<string, number>>>;
+
+/** How a run ended, for its audit row. */
+export interface RunSummary {
+  counts: Counts;
+  drift: Partial<Record<Entity, Record<string, number>>>;
+  asOfHonoured: boolean | null;
+  finishedAt: Date;
+}
+
+/** One entity's records from one response, ready to land. */
+export interface LandBatch {
+  entity: Entity;
+  endpoint: string;
+  requestUrl: string;
+  httpStatus: number;
+  extractedAt: Date;
+  records: ValidRecord[];
+}
+
+/** Inserts the run's audit row (status running); reports who we are connected as. */
+export async function startRun(
+  pool: Pool,
+  run: RunIdentity,
+): Promise<{ user: string; superuser: boolean }> {
+  await pool.query(
+    `insert into audit.extract_runs
+         (load_id, interval_start, interval_end, as_of_date, source_base_url, status, started_at)
+     values ($1, $2, $3, $4, $5, 'running', $6)`,
+    [
+      run.loadId,
+      run.interval.start.toISOString(),
+      run.interval.end.toISOString(),
+      run.asOfDate,
+      run.sourceBaseUrl,
+      run.startedAt.toISOString(),
+    ],
+  );
+  const { rows } = await pool.query<{ user: string; superuser: boolean }>(
+    "select current_user as user, rolsuper as superuser from pg_roles where rolname = current_user",
+  );
+  return rows[0] ?? { user: "unknown", superuser: false };
+}
+
+/** COPY text format: escape the backslash and the characters that end a field or a row. */
+function copyField(value: string): string {
+  return value.replace(
+    /[\\\n\r\t]/g,
+    (char) => char === "\\" ? "\\\\" : char === "\n" ? "\\n" : char === "\r" ? "\\r" : "\\t",
+  );
+}
+
+function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
+  const fixed = [
+    copyField(batch.endpoint),
+    copyField(batch.requestUrl),
+    String(batch.httpStatus),
+    run.interval.start.toISOString(),
+    run.interval.end.toISOString(),
+    batch.extractedAt.toISOString(),
+  ].join("\t");
+  let chunk: string[] = [];
+  for (const record of batch.records) {
+    chunk.push(
+      `${run.loadId}\t${record.recordId}\t${copyField(record.payloadJson)}\t` +
+        `${record.payloadHash}\t${fixed}\n`,
+    );
+    if (chunk.length >= 1000) {
+      yield chunk.join("");
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk.join("");
+}
+
+async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch): Promise<void> {
+  if (batch.records.length === 0) return;
+  const sql = `copy ${RAW_TABLES[batch.entity]} (${RAW_COLUMNS.join(", ")}) from stdin`;
+  const sink = client.query(copyFrom(sql));
+  await pipeline(Readable.from(copyLines(run, batch)), sink);
+}
+
+/**
+ * Lands a run: in one transaction, replaces every row of the run's interval_start in each
+ * entity's table and marks the audit row succeeded. Runs of one interval are serialised.
+ */
+export async function landRun(
+  pool: Pool,
+  run: RunIdentity,
+  { batches, summary }: { batches: LandBatch[]; summary: RunSummary },
+): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await client.query("select pg_advisory_xact_lock(hashtext('extract'), hashtext($1))", [
+      run.interval.start.toISOString(),
+    ]);
+    for (const batch of batches) {
+      await client.query(`delete from ${RAW_TABLES[batch.entity]} where interval_start = $1`, [
+        run.interval.start.toISOString(),
+      ]);
+      await copyBatch(client, run, batch);
+    }
+    await finish(client, run, { status: "succeeded", summary, error: null });
+  });
+}
+
+/** Stores the rejected records (passwords already gone) in their own transaction. */
+export async function recordRejects(
+  pool: Pool,
+  { loadId, rejects }: { loadId: string; rejects: Array<RejectedRecord & { entity: Entity }> },
+): Promise<void> {
+  if (rejects.length === 0) return;
+  await withTransaction(pool, async (client) => {
+    await client.query(
+      `insert into audit.extract_rejects (load_id, entity, record_key, payload, reason)
+       select $1, entity, record_key, payload, reason
+       from jsonb_to_recordset($2::jsonb)
+           as rejects (entity text, record_key text, payload jsonb, reason text)`,
+      [
+        loadId,
+        JSON.stringify(rejects.map((reject) => ({
+          entity: reject.entity,
+          record_key: reject.recordKey,
+          payload: reject.payload ?? null,
+          reason: reject.reason,
+        }))),
+      ],
+    );
+  });
+}
+
+/** Marks the run failed with `error`. */
+export async function failRun(
+  pool: Pool,
+  run: RunIdentity,
+  { summary, error }: { summary: RunSummary; error: string },
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await finish(client, run, { status: "failed", summary, error });
+  } finally {
+    client.release();
+  }
+}
+
+async function finish(
+  client: PoolClient,
+  run: RunIdentity,
+  { status, summary, error }: {
+    status: "succeeded" | "failed";
+    summary: RunSummary;
+    error: string | null;
+  },
+): Promise<void> {
+  await client.query(
+    `update audit.extract_runs
+     set status = $2, finished_at = $3, duration_ms = $4, counts = $5, schema_drift = $6,
+         as_of_honoured = $7, error = $8
+     where load_id = $1`,
+    [
+      run.loadId,
+      status,
+      summary.finishedAt.toISOString(),
+      summary.finishedAt.getTime() - run.startedAt.getTime(),
+      JSON.stringify(summary.counts),
+      JSON.stringify(summary.drift),
+      summary.asOfHonoured,
+      error,
+    ],
+  );
+}
