@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make clean`: stops both instances and removes their local state (databases, Kafka logs,
+# `make clean`: stops every instance (dev, test, bench, demo) and removes their local state (databases, Kafka logs,
 # Airflow home, service logs) under STACK_STATE_DIR. Installed tools (STACK_CACHE_DIR) stay.
 # Asks first unless CONFIRM=yes.
 set -euo pipefail
@@ -9,8 +9,10 @@ if [[ "${CONFIRM:-}" != "yes" ]]; then
   read -r -p "Delete all local pipeline state under ${state_dir}? [y/N] " answer
   [[ "$answer" == "y" || "$answer" == "Y" ]] || { echo "nothing deleted"; exit 1; }
 fi
-python3 stack/stackctl.py --instance dev down
-python3 stack/stackctl.py --instance test down
-rm -rf "${state_dir:?}/dev" "${state_dir:?}/test" "${state_dir:?}/test-logs"
+for instance in dev test bench demo; do
+  python3 stack/stackctl.py --instance "$instance" down
+  rm -rf "${state_dir:?}/${instance}"
+done
+rm -rf "${state_dir:?}/test-logs"
 rm -rf target logs
-echo "[clean] removed ${state_dir}/dev, ${state_dir}/test and dbt's target/ and logs/"
+echo "[clean] removed every instance's state under ${state_dir} and dbt's target/ and logs/"

@@ -709,6 +709,7 @@ def cmd_status(cfg: dict[str, str]) -> int:
         print(f"  {svc['name']:<20} {state:<10} pid={pid or '-':<8} port={port or '-'}")
     status_script = STACK / "status_extra.sh"
     if status_script.exists():
+        sys.stdout.flush()  # the service table first, then the pipeline section
         subprocess.run(["bash", str(status_script)], env=process_env(cfg), cwd=ROOT, check=False)
     return 1 if bad else 0
 
