@@ -1,0 +1,183 @@
+/**
+ * The order event contract, version 1: the one zod schema the producer writes to and the consumer
+ * and the dead-letter replay validate against. docs/events.md documents it and
+ * docs/events.schema.json is generated from it (`deno task events:schema`); a test keeps all
+ * three in step.
+ *
+ * A Kafka message is valid when its value is at most MAX_EVENT_BYTES, decodes as UTF-8, parses as
+ * JSON, matches the schema, and its key equals the event's order_id (the key is what keeps one
+ * order's events in one partition, in order).
+ */
+import { isUtf8 } from "node:buffer";
+import { z } from "zod";
+
+/** The consumer's cap on one message value; the broker's own limit (~1 MiB) sits above it. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+/** The only schema version this code understands; any other value is a schema error. */
+export const SCHEMA_VERSION = 1;
+
+/** Event types of v1, in lifecycle order. */
+export const EVENT_TYPES = [
+  "order_created",
+  "item_added",
+  "order_paid",
+  "order_cancelled",
+] as const;
+
+export const CHANNELS = ["web", "mobile"] as const;
+export const PAYMENT_METHODS = ["card", "paypal", "voucher"] as const;
+
+/** Upper bound of ids and the PostgreSQL `integer` the warehouse casts them to. */
+const MAX_INT4 = 2_147_483_647;
+
+// PostgreSQL text and jsonb cannot hold U+0000 or unpaired UTF-16 surrogates; rejecting them
+// here makes such an event a schema error instead of a row the database refuses.
+// deno-lint-ignore no-control-regex -- matching U+0000 is the point
+const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+const common = {
+  schema_version: z.literal(SCHEMA_VERSION),
+  event_id: z.uuid(),
+  order_id: z.uuid(),
+  user_id: z.int().min(1).max(MAX_INT4),
+  occurred_at: z.iso.datetime(),
+};
+
+export const orderCreatedSchema = z.strictObject({
+  ...common,
+  event_type: z.literal("order_created"),
+  channel: z.enum(CHANNELS),
+});
+
+export const itemAddedSchema = z.strictObject({
+  ...common,
+  event_type: z.literal("item_added"),
+  product_id: z.int().min(1).max(MAX_INT4),
+  quantity: z.int().min(1).max(100),
+  unit_price: z.number().min(0).multipleOf(0.01),
+});
+
+export const orderPaidSchema = z.strictObject({
+  ...common,
+  event_type: z.literal("order_paid"),
+  total_amount: z.number().min(0),
+  payment_method: z.enum(PAYMENT_METHODS),
+});
+
+export const orderCancelledSchema = z.strictObject({
+  ...common,
+  event_type: z.literal("order_cancelled"),
+  reason: z.string().regex(STORABLE_TEXT, "Must not contain U+0000 or unpaired surrogates"),
+});
+
+/** One order event of schema version 1. */
+export const orderEventSchema = z.discriminatedUnion("event_type", [
+  orderCreatedSchema,
+  itemAddedSchema,
+  orderPaidSchema,
+  orderCancelledSchema,
+]);
+
+export type OrderEvent = z.infer<typeof orderEventSchema>;
+export type EventType = OrderEvent["event_type"];
+
+/** Why a message was refused: the dead-letter table's error_class. */
+export type ErrorClass = "parse" | "schema" | "oversize";
+export const ERROR_CLASSES: readonly ErrorClass[] = ["parse", "schema", "oversize"];
+
+/** The outcome of validating one Kafka message. */
+export type Validation =
+  | { ok: true; event: OrderEvent; text: string }
+  | { ok: false; errorClass: ErrorClass; message: string; text: string | null };
+
+// Checking with isUtf8 and then decoding leniently is several times faster than a fatal
+// TextDecoder on small messages; the result is the same.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Decodes `bytes` as UTF-8 text PostgreSQL can store, or null (invalid UTF-8, or a NUL). */
+export function storableText(bytes: Uint8Array): string | null {
+  if (!isUtf8(bytes)) return null;
+  const text = utf8.decode(bytes);
+  return text.includes("\u0000") ? null : text;
+}
+
+/** Validates one message value (and its key) against the v1 contract; never throws. */
+export function validateMessage(
+  value: Uint8Array | null,
+  key: string | null,
+): Validation {
+  if (value === null) {
+    return { ok: false, errorClass: "parse", message: "Message has no value", text: null };
+  }
+  if (value.byteLength > MAX_EVENT_BYTES) {
+    return {
+      ok: false,
+      errorClass: "oversize",
+      message: `Message value is ${value.byteLength} bytes, over the cap of ${MAX_EVENT_BYTES}`,
+      text: null,
+    };
+  }
+  if (!isUtf8(value)) {
+    return { ok: false, errorClass: "parse", message: "Message value is not UTF-8", text: null };
+  }
+  const text = utf8.decode(value);
+  const storable = text.includes("\u0000") ? null : text;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, errorClass: "parse", message: `Not JSON: ${reason}`, text: storable };
+  }
+  const parsed = orderEventSchema.safeParse(json);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errorClass: "schema",
+      message: describeIssues(parsed.error.issues),
+      text: storable,
+    };
+  }
+  if (key !== parsed.data.order_id) {
+    return {
+      ok: false,
+      errorClass: "schema",
+      message: `Message key must equal order_id ${parsed.data.order_id}, got ${
+        key === null ? "no key" : JSON.stringify(key.slice(0, 80))
+      }`,
+      text: storable,
+    };
+  }
+  // storable is non-null here: a NUL outside a string fails JSON.parse, inside one the schema.
+  return { ok: true, event: parsed.data, text: storable ?? text };
+}
+
+/** One line naming each failing field, e.g. `quantity: Too big: expected number to be <=100`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const parts = issues.slice(0, 10).map((issue) =>
+    `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`
+  );
+  if (issues.length > 10) parts.push(`and ${issues.length - 10} more`);
+  return parts.join("; ").slice(0, 2000);
+}
+
+/** The JSON Schema (draft 2020-12) generated from `orderEventSchema`, as written to docs/. */
+export function eventsJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(orderEventSchema, { target: "draft-2020-12" });
+  return {
+    $schema: generated.$schema,
+    title: "Order event, schema version 1",
+    description: "Value of a message on Kafka topic order_events (key = order_id). " +
+      "Generated from workers/shared/events.ts by `deno task events:schema`; do not edit. " +
+      `The consumer also refuses values over ${MAX_EVENT_BYTES} bytes and keys other than order_id.`,
+    ...Object.fromEntries(Object.entries(generated).filter(([key]) => key !== "$schema")),
+  };
+}
+
+if (import.meta.main) {
+  // `deno task events:schema`: regenerate docs/events.schema.json.
+  const target = new URL("../../docs/events.schema.json", import.meta.url);
+  await Deno.writeTextFile(target, JSON.stringify(eventsJsonSchema(), null, 2) + "\n");
+  console.log(`Wrote ${target.pathname}`);
+}
