@@ -11,8 +11,7 @@ if [[ "${CONFIRM:-}" != "yes" ]]; then
 fi
 for instance in dev test bench demo; do
   python3 stack/stackctl.py --instance "$instance" down
-  rm -rf "${state_dir:?}/${instance}"
+  rm -rf "${state_dir:?}/${instance}" "${state_dir:?}/${instance}-test-logs"
 done
-rm -rf "${state_dir:?}/test-logs"
 rm -rf target logs
 echo "[clean] removed every instance's state under ${state_dir} and dbt's target/ and logs/"

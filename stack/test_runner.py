@@ -162,7 +162,7 @@ def main(argv: list[str]) -> int:
     cfg = stackctl.load_config(os.environ.get("STACK_TEST_INSTANCE", "test"))
     total_started = time.monotonic()
     results: list[tuple[str, int, int, float]] = []
-    logdir = Path(cfg["STATE_DIR"]).parent / "test-logs"
+    logdir = Path(cfg["STATE_DIR"]).parent / f"{cfg['STACK_INSTANCE']}-test-logs"
     try:
         if not keep:
             stackctl.cmd_down(cfg)

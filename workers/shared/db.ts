@@ -37,6 +37,14 @@ export async function withTransaction<T>(
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // pg-pool drops its own error listener while a client is checked out: without this one, a
+  // server that goes away between two queries crashes the process with an unhandled 'error'.
+  // The query in flight still rejects, so the caller sees the failure.
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await work(client);
@@ -46,6 +54,8 @@ export async function withTransaction<T>(
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.off("error", onError);
+    // a broken connection is destroyed, not returned to the pool
+    client.release(broken);
   }
 }

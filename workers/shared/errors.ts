@@ -54,7 +54,10 @@ export function isRetriable(error: unknown): boolean {
       return true;
     }
     if (
-      current instanceof Error && /Connection terminated|connection not open/i.test(current.message)
+      current instanceof Error &&
+      /Connection terminated|connection not open|not queryable|Connection refused/i.test(
+        current.message,
+      )
     ) {
       return true;
     }
