@@ -376,7 +376,8 @@ async function writeSection(section: string): Promise<void> {
     text = `${text.trimEnd()}\n\n${section}`;
   } else {
     const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next === -1 ? "" : text.slice(next + 1));
+    const rest = next === -1 ? "" : `\n${text.slice(next + 1)}`;
+    text = text.slice(0, start) + section.trimEnd() + "\n" + rest;
   }
   await Deno.writeTextFile(path, text.endsWith("\n") ? text : `${text}\n`);
 }
