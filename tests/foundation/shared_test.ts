@@ -68,3 +68,30 @@ Deno.test("errorChain flattens causes for a log line", () => {
     { name: "RangeError", message: "inner" },
   ]);
 });
+
+Deno.test({
+  name: "withClient survives a server-side disconnect and drops the broken client",
+  sanitizeResources: false,
+  fn: async () => {
+    const { createPool, withClient, withTransaction } = await import("../../workers/shared/mod.ts");
+    const pool = createPool({
+      PGHOST: Deno.env.get("PGHOST") ?? "127.0.0.1",
+      PGPORT: Number(Deno.env.get("PGPORT") ?? "5432"),
+      PGDATABASE: Deno.env.get("PGDATABASE") ?? "warehouse",
+      PGUSER: Deno.env.get("POSTGRES_USER") ?? "postgres",
+      PGPASSWORD: Deno.env.get("POSTGRES_PASSWORD") ?? "postgres",
+    }, { applicationName: "shared-test", max: 1 });
+    try {
+      // the session ends its own backend: the client emits 'error' and the query rejects
+      await assert.rejects(
+        withClient(pool, (client) => client.query("select pg_terminate_backend(pg_backend_pid())")),
+      );
+      assert.equal(pool.totalCount, 0, "the broken client is destroyed, not pooled");
+      // the pool hands out a fresh, working connection afterwards
+      const { rows } = await withTransaction(pool, (client) => client.query("select 1 as one"));
+      assert.equal(rows[0].one, 1);
+    } finally {
+      await pool.end();
+    }
+  },
+});

@@ -4,7 +4,7 @@
  * (not configurable): exactly-once depends on both.
  */
 import type { Consumer, Kafka } from "kafkajs";
-import { errorChain, isRetriable, type Logger, type Pool } from "../shared/mod.ts";
+import { errorChain, isRetriable, type Logger, type Pool, withClient } from "../shared/mod.ts";
 import { createBatchHandler, type HandlerStats } from "./batch_handler.ts";
 import type { LatencyRecorder } from "./metrics.ts";
 
@@ -124,29 +124,20 @@ export async function checkDatabase(
 ): Promise<void> {
   for (let attempt = 1; !stopRequested(); attempt++) {
     try {
-      const client = await pool.connect();
-      const ignore = () => {}; // the failed query reports it
-      client.on("error", ignore);
-      try {
-        await client.query(
+      await withClient(pool, async (client) => {
+        const { rows: [row] } = await client.query(
           `select
              has_table_privilege('raw.order_events', 'insert') as events,
              has_table_privilege('raw.order_events_dead_letters', 'insert') as dead_letters,
              has_table_privilege('raw.order_events_duplicates', 'insert') as duplicates,
              has_table_privilege('raw.consumer_offsets', 'insert, update') as offsets,
              has_database_privilege(current_database(), 'temporary') as temporary`,
-        ).then(({ rows: [row] }) => {
-          const missing = Object.entries(row ?? {}).filter(([, granted]) => !granted);
-          if (missing.length > 0) {
-            throw new Error(
-              `Role lacks privileges on: ${missing.map(([name]) => name).join(", ")}`,
-            );
-          }
-        });
-      } finally {
-        client.removeListener("error", ignore);
-        client.release();
-      }
+        );
+        const missing = Object.entries(row ?? {}).filter(([, granted]) => !granted);
+        if (missing.length > 0) {
+          throw new Error(`Role lacks privileges on: ${missing.map(([name]) => name).join(", ")}`);
+        }
+      });
       return;
     } catch (error) {
       if (!isRetriable(error)) throw error;

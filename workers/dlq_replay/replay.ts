@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import { validateMessage } from "../shared/events.ts";
-import type { Logger, Pool, PoolClient } from "../shared/mod.ts";
+import { type Logger, type Pool, type PoolClient, withClient } from "../shared/mod.ts";
 
 /** Which dead letters to re-examine (all conditions must hold; replayed rows never are). */
 export interface ReplayFilters {
@@ -63,33 +63,29 @@ export async function replayDeadLetters(
   for (;;) {
     const remaining = (filters.limit ?? Infinity) - summary.examined;
     if (remaining <= 0) break;
-    const client = await pool.connect();
-    const ignore = () => {}; // a lost connection fails the next query, which reports it
-    client.on("error", ignore);
-    let rows: DeadLetterRow[];
-    try {
-      await client.query("begin");
-      rows = await selectChunk(client, filters, afterId, Math.min(chunkSize, remaining));
-      for (const row of rows) {
-        summary.examined++;
-        const outcome = await replayOne(client, row);
-        if (outcome.kind === "invalid") {
-          summary.still_invalid++;
-          options.logger.debug("Still invalid", { id: row.id, reason: outcome.reason });
-        } else {
-          if (outcome.kind === "landed") summary.replayed++;
-          else summary.duplicates++;
-          summary.replayed_ids.push(Number(row.id));
+    const rows = await withClient(pool, async (client) => {
+      try {
+        await client.query("begin");
+        const chunk = await selectChunk(client, filters, afterId, Math.min(chunkSize, remaining));
+        for (const row of chunk) {
+          summary.examined++;
+          const outcome = await replayOne(client, row);
+          if (outcome.kind === "invalid") {
+            summary.still_invalid++;
+            options.logger.debug("Still invalid", { id: row.id, reason: outcome.reason });
+          } else {
+            if (outcome.kind === "landed") summary.replayed++;
+            else summary.duplicates++;
+            summary.replayed_ids.push(Number(row.id));
+          }
         }
+        await client.query(dryRun ? "rollback" : "commit");
+        return chunk;
+      } catch (error) {
+        await client.query("rollback").catch(() => {});
+        throw error;
       }
-      await client.query(dryRun ? "rollback" : "commit");
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    } finally {
-      client.removeListener("error", ignore);
-      client.release();
-    }
+    });
     if (rows.length === 0) break;
     afterId = Number(rows.at(-1)!.id);
   }

@@ -6,7 +6,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
-import { type Pool, type PoolClient, withTransaction } from "../shared/mod.ts";
+import { type Pool, type PoolClient, withClient, withTransaction } from "../shared/mod.ts";
 import type { Interval } from "./interval.ts";
 import type { Entity, RejectedRecord, ValidRecord } from "./schemas.ts";
 
@@ -176,12 +176,7 @@ export async function failRun(
   run: RunIdentity,
   { summary, error }: { summary: RunSummary; error: string },
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await finish(client, run, { status: "failed", summary, error });
-  } finally {
-    client.release();
-  }
+  await withClient(pool, (client) => finish(client, run, { status: "failed", summary, error }));
 }
 
 async function finish(

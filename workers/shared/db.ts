@@ -31,31 +31,49 @@ export function createPool(
   });
 }
 
-/** Runs `work` inside BEGIN/COMMIT on one client; rolls back and rethrows on any error. */
-export async function withTransaction<T>(
+/**
+ * Runs `work` on one checked-out client and releases it. pg-pool drops its own error listener
+ * while a client is checked out: without this one, a server that goes away between two queries
+ * crashes the process with an unhandled 'error'. The query in flight still rejects, so `work`
+ * sees the failure; after any failure the client is destroyed, not returned to the pool.
+ */
+export async function withClient<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
-  // pg-pool drops its own error listener while a client is checked out: without this one, a
-  // server that goes away between two queries crashes the process with an unhandled 'error'.
-  // The query in flight still rejects, so the caller sees the failure.
   let broken: Error | undefined;
   const onError = (error: Error) => {
-    broken = error;
+    broken ??= error;
   };
   client.on("error", onError);
   try {
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
+    return await work(client);
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
+    // The query can reject before the 'error' event fires, and a failed client's state is not
+    // worth trusting: after any failure the client is destroyed (the pool opens a new one).
+    broken ??= error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
     client.off("error", onError);
-    // a broken connection is destroyed, not returned to the pool
     client.release(broken);
   }
+}
+
+/** Runs `work` inside BEGIN/COMMIT on one client; rolls back and rethrows on any error. */
+export function withTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return withClient(pool, async (client) => {
+    await client.query("BEGIN");
+    try {
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  });
 }
