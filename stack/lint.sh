@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make lint`: every static check, none of which needs a running service.
-#   Deno:  fmt --check, lint, check (strict compiler settings from deno.json)
+#   Deno:  `deno task ok`: fmt --check, lint, check (strict compiler settings from deno.json) and
+#          the unit tests beside the code (workers/**/*_test.ts), none of which needs a service
 #   SQL:   sqlfluff (postgres dialect, jinja templater) on models/, macros/, dbt_tests/, db/
 #   Python: ruff on dags/ and stack/ and tests/dags/
 set -euo pipefail
@@ -8,9 +9,7 @@ cd "$(dirname "$0")/.."
 STACK="python3 stack/stackctl.py"
 $STACK install deno dbt airflow >/dev/null
 run() { echo "[lint] $*"; $STACK exec -- "$@"; }
-run deno fmt --check
-run deno lint
-run deno check .
+run deno task ok
 sql_dirs=()
 for d in models macros dbt_tests db; do
   if compgen -G "$d/**/*.sql" >/dev/null || compgen -G "$d/*.sql" >/dev/null; then sql_dirs+=("$d"); fi

@@ -1,14 +1,8 @@
 /** Unit: the half-open UTC interval, its as-of day and the carts' date filter. */
 import assert from "node:assert/strict";
-import {
-  asOfDate,
-  cartDateParams,
-  contains,
-  parseInstant,
-  parseInterval,
-} from "../../workers/extract/interval.ts";
-import { parseCli } from "../../workers/extract/cli.ts";
-import { ConfigError } from "../../workers/shared/mod.ts";
+import { asOfDate, cartDateParams, contains, parseInstant, parseInterval } from "./interval.ts";
+import { parseCli } from "./cli.ts";
+import { ConfigError } from "../shared/mod.ts";
 
 Deno.test("dates are UTC midnights; timestamps need a zone", () => {
   assert.equal(parseInstant("2026-11-20", "--start").toISOString(), "2026-11-20T00:00:00.000Z");
