@@ -5,10 +5,10 @@
  * nothing downstream (validation, hashing, logs, rejects, tables) ever sees one.
  */
 import ky, { isForceRetryError, isHTTPError, isNetworkError, isTimeoutError } from "ky";
-import { backoffDelay, type Logger, RetriableError } from "../shared/mod.ts";
+import { backoffDelay, GaveUpError, type Logger } from "../shared/mod.ts";
 
-/** The request failed for good (retries spent or a status not worth retrying). */
-export class UpstreamError extends RetriableError {
+/** The request failed for good (retries spent or a status not worth retrying): not retriable. */
+export class UpstreamError extends GaveUpError {
   override name = "UpstreamError";
 }
 
