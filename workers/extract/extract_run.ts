@@ -130,7 +130,7 @@ export async function runExtract(
     if (auditErrors.length > 0) {
       failure.auditError = auditErrors.length === 1 ? auditErrors[0] : new AggregateError(
         auditErrors,
-        `Recording the failed run ${run.loadId} failed ${auditErrors.length} times`,
+        `Recording the rejects and the failure of run ${run.loadId} both failed`,
       );
       logger.error("Could not record the failed run in the audit tables", {
         run_error: message,
