@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { removePasswords } from "./http_client.ts";
 import { validateRecords } from "./schemas.ts";
 
-// Records as the live API serves them, quirks included (tests/extract/fixtures/fakestore_contract.json).
+// Records as the live API serves them, quirks included (docs/fakestore-contract.md).
 const liveProduct = () => ({
   id: 9,
   title: "WD 2TB Elements Portable External Hard Drive – USB 3.0 ",
