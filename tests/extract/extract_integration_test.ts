@@ -74,6 +74,17 @@ async function forget(...intervals: Interval[]): Promise<void> {
   }
 }
 
+/** Consecutive days from `first`, one per call, each cleared of earlier runs' rows. */
+function freshDays(first: string): () => Promise<Interval> {
+  let date = Date.parse(`${first}T00:00:00Z`);
+  return async () => {
+    const interval = day(new Date(date).toISOString().slice(0, 10));
+    date += 86_400_000;
+    await forget(interval);
+    return interval;
+  };
+}
+
 /** What the server serves for `interval`, as the extractor should land it (no passwords). */
 async function expected(interval: Interval): Promise<Record<Entity, Json[]>> {
   const asOf = asOfDate(interval);
@@ -265,12 +276,10 @@ Deno.test("transient faults end in a successful retry that lands what was served
     ["HTML page with 200", fault("html", { count: 1, path: "/users" }), {}],
     ["truncated JSON", fault("truncated", { count: 1, path: "/users" }), {}],
   ];
-  let date = Date.UTC(2026, 7, 1);
+  const nextDay = freshDays("2026-08-01");
   for (const [name, headers, overrides] of cases) {
     await t.step(name, async () => {
-      const interval = day(new Date(date).toISOString().slice(0, 10));
-      date += 86_400_000;
-      await forget(interval);
+      const interval = await nextDay();
       const retriesBefore = logLines.filter((line) => line.includes("Retrying request")).length;
       const outcome = await extract(interval, headers, overrides);
       await assertLandedAsServed(interval, outcome.loadId);
@@ -341,12 +350,10 @@ Deno.test("faults that never clear fail cleanly and keep what an earlier run lan
       /failed with HTTP 429/,
     ],
   ];
-  let date = Date.UTC(2026, 7, 10);
+  const nextDay = freshDays("2026-08-10");
   for (const [name, headers, message] of cases) {
     await t.step(name, async () => {
-      const interval = day(new Date(date).toISOString().slice(0, 10));
-      date += 86_400_000;
-      await forget(interval);
+      const interval = await nextDay();
       const error = await extract(interval, headers, { retries: 2 }).then(
         () => undefined,
         (e: unknown) => e,
