@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ExtractFailedError, runExtract } from "../../workers/extract/extract_run.ts";
+import { UpstreamError } from "../../workers/extract/http_client.ts";
 import {
   asOfDate,
   cartDateParams,
@@ -30,6 +31,12 @@ type Json = Record<string, unknown>;
 const server = await useServer();
 const loader = loaderPool();
 const admin = adminPool();
+// Teardown, not a test: the pools and the server live as long as this file's tests.
+Deno.test.afterAll(async () => {
+  await loader.end();
+  await admin.end();
+  await server.close();
+});
 const { logger, lines: logLines } = capturingLogger();
 /** Every as-of day a test extracted: the password search fetches the users of each. */
 const daysUsed = new Set<string>();
@@ -65,6 +72,17 @@ async function forget(...intervals: Interval[]): Promise<void> {
     );
     await admin.query("delete from audit.extract_runs where interval_start = $1", [start]);
   }
+}
+
+/** Consecutive days from `first`, one per call, each cleared of earlier runs' rows. */
+function freshDays(first: string): () => Promise<Interval> {
+  let date = Date.parse(`${first}T00:00:00Z`);
+  return async () => {
+    const interval = day(new Date(date).toISOString().slice(0, 10));
+    date += 86_400_000;
+    await forget(interval);
+    return interval;
+  };
 }
 
 /** What the server serves for `interval`, as the extractor should land it (no passwords). */
@@ -152,14 +170,21 @@ async function assertLandedAsServed(interval: Interval, loadId: string): Promise
 Deno.test("a run lands exactly what the server served, with its envelope and audit row", async () => {
   const interval = day("2026-11-20");
   await forget(interval);
+  const before = Date.now();
   const outcome = await extract(interval);
+  const after = Date.now();
   await assertLandedAsServed(interval, outcome.loadId);
 
   const audit = await auditRow(outcome.loadId);
   assert.equal(audit.status, "succeeded");
   assert.equal(audit.as_of_honoured, true);
   assert.equal(audit.error, null);
-  assert.ok((audit.duration_ms as number) >= 0);
+  // The run's own clock: started and finished within the call, duration = finished - started.
+  const startedAt = (audit.started_at as Date).getTime();
+  const finishedAt = (audit.finished_at as Date).getTime();
+  assert.ok(before <= startedAt && startedAt <= finishedAt && finishedAt <= after);
+  assert.equal(typeof audit.duration_ms, "number");
+  assert.equal(audit.duration_ms, finishedAt - startedAt);
   const counts = audit.counts as Record<Entity, Record<string, number>>;
   assert.deepEqual(counts.products, { fetched: 20, landed: 20, rejected: 0 });
   assert.deepEqual(counts.users, { fetched: 10, landed: 10, rejected: 0 });
@@ -251,12 +276,10 @@ Deno.test("transient faults end in a successful retry that lands what was served
     ["HTML page with 200", fault("html", { count: 1, path: "/users" }), {}],
     ["truncated JSON", fault("truncated", { count: 1, path: "/users" }), {}],
   ];
-  let date = Date.UTC(2026, 7, 1);
+  const nextDay = freshDays("2026-08-01");
   for (const [name, headers, overrides] of cases) {
     await t.step(name, async () => {
-      const interval = day(new Date(date).toISOString().slice(0, 10));
-      date += 86_400_000;
-      await forget(interval);
+      const interval = await nextDay();
       const retriesBefore = logLines.filter((line) => line.includes("Retrying request")).length;
       const outcome = await extract(interval, headers, overrides);
       await assertLandedAsServed(interval, outcome.loadId);
@@ -327,12 +350,10 @@ Deno.test("faults that never clear fail cleanly and keep what an earlier run lan
       /failed with HTTP 429/,
     ],
   ];
-  let date = Date.UTC(2026, 7, 10);
+  const nextDay = freshDays("2026-08-10");
   for (const [name, headers, message] of cases) {
     await t.step(name, async () => {
-      const interval = day(new Date(date).toISOString().slice(0, 10));
-      date += 86_400_000;
-      await forget(interval);
+      const interval = await nextDay();
       const error = await extract(interval, headers, { retries: 2 }).then(
         () => undefined,
         (e: unknown) => e,
@@ -352,10 +373,61 @@ Deno.test("faults that never clear fail cleanly and keep what an earlier run lan
     const interval = day("2026-08-31");
     await forget(interval);
     const good = await extract(interval);
-    await assert.rejects(extract(interval, fault("5xx", { count: "always" }), { retries: 1 }));
+    await assert.rejects(
+      extract(interval, fault("5xx", { count: "always" }), { retries: 1 }),
+      (error: unknown) => error instanceof ExtractFailedError && /HTTP 502/.test(error.message),
+    );
     await assertLandedAsServed(interval, good.loadId);
     assert.equal((await lastAudit(interval)).status, "failed");
   });
+});
+
+Deno.test("when the failure cannot be recorded, the run's own error is still what is thrown", async () => {
+  const interval = day("2026-08-05");
+  await forget(interval);
+  // The audit row is locked by another transaction while the run fails, and the loader gives up
+  // waiting after 300 ms: the update that marks the run failed fails for real.
+  const impatient = loaderPool({ options: "-c lock_timeout=300" });
+  const locker = await admin.connect();
+  let locked: Promise<void> | undefined;
+  const lockAuditRow = () =>
+    locked ??= (async () => {
+      await locker.query("begin");
+      await locker.query(
+        "select 1 from audit.extract_runs where interval_start = $1 for update",
+        [interval.start.toISOString()],
+      );
+    })();
+  const upstream = new UpstreamError("GET http://fakestore.test/products failed with HTTP 404");
+  const { logger: runLogger, lines } = capturingLogger();
+  try {
+    const error = await runExtract({
+      pool: impatient,
+      logger: runLogger,
+      http: {
+        getJson: async () => {
+          await lockAuditRow();
+          throw upstream;
+        },
+      },
+    }, { interval, sourceBaseUrl: "http://fakestore.test" }).then(() => undefined, (e) => e);
+    assert.ok(error instanceof ExtractFailedError, String(error));
+    assert.match(error.message, /^Fetching failed, nothing landed: GET .*HTTP 404/);
+    assert.equal(error.cause, upstream);
+    assert.equal((error.auditError as { code?: string }).code, "55P03", "lock_not_available");
+    const logged = lines.map((line) => JSON.parse(line)).find((line) =>
+      line.msg === "Could not record the failed run in the audit tables"
+    );
+    assert.equal(logged?.level, "error");
+    assert.equal(logged?.run_error, error.message);
+    await locker.query("rollback");
+    assert.equal((await auditRow(error.loadId)).status, "running", "the update never happened");
+  } finally {
+    await locker.query("rollback");
+    locker.release();
+    await impatient.end();
+    await forget(interval);
+  }
 });
 
 // ---- the command line -------------------------------------------------------------------------
@@ -482,13 +554,4 @@ Deno.test("none of the server's passwords is in any table or any log line", asyn
   for (const password of passwords) {
     assert.equal(logs.includes(password), false, "a password found in the extractor's logs");
   }
-});
-
-Deno.test({
-  name: "close pools and server",
-  fn: async () => {
-    await loader.end();
-    await admin.end();
-    await server.close();
-  },
 });

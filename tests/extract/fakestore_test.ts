@@ -1,10 +1,10 @@
 /**
- * The offline Fake Store API: the live API's routes, shapes and quirks, a history that is a
- * pure function of (seed, scale, as-of day), scale 1000 generated on demand, and the faults.
+ * The offline Fake Store API over HTTP: routes, parameters and status codes, scale 1000
+ * generated on demand, as-of, and the faults. The history itself is unit-tested beside the
+ * shop (workers/fakestore/shop_test.ts); the live API's shapes in fakestore_contract_test.ts.
  */
 import assert from "node:assert/strict";
 import { startServer } from "../../workers/fakestore/server.ts";
-import { Shop } from "../../workers/fakestore/shop.ts";
 import { quietLogger } from "./helpers.ts";
 
 type Json = Record<string, unknown>;
@@ -101,9 +101,9 @@ Deno.test("routes, parameters and status codes as the contract says", async () =
   await withServer({}, async (get) => {
     const h = asOf("2026-11-20");
     assert.deepEqual(await body(await get("/products/categories", h)), [
-      "men's clothing",
-      "jewelery",
       "electronics",
+      "jewelery",
+      "men's clothing",
       "women's clothing",
     ]);
     const mens = await body(await get("/products/category/men's%20clothing", h)) as Json[];
@@ -185,34 +185,6 @@ Deno.test("login checks the password; writes are fake", async () => {
     const removed = await fetch(`${url}/users/3`, { method: "DELETE" });
     assert.equal(((await removed.json()) as Json).id, 3);
   });
-});
-
-Deno.test("history: a pure function of (seed, scale, as-of day) that changes day by day", () => {
-  const a = new Shop({ seed: 7, scale: 1 });
-  const b = new Shop({ seed: 7, scale: 1 });
-  const other = new Shop({ seed: 8, scale: 1 });
-  const day = 1054;
-  assert.deepEqual(a.products(day), b.products(day));
-  assert.deepEqual(a.users(day), b.users(day));
-  assert.notDeepEqual(a.products(day), other.products(day));
-  for (let d = day; d < day + 5; d++) {
-    const today = new Map(a.products(d).map((p) => [p.id, p.price]));
-    const tomorrow = new Map(a.products(d + 1).map((p) => [p.id, p.price]));
-    const gone = [...today.keys()].filter((id) => !tomorrow.has(id));
-    const added = [...tomorrow.keys()].filter((id) => !today.has(id));
-    const repriced = [...today.keys()].filter((id) =>
-      tomorrow.has(id) && tomorrow.get(id) !== today.get(id)
-    );
-    assert.equal(gone.length, 1, "one product disappears a day");
-    assert.equal(added.length, 1, "one new product appears a day");
-    assert.ok(repriced.length >= 1, "some prices change every day");
-    assert.equal(tomorrow.size, 20);
-  }
-  // Carts are immutable: the same cart whatever later day it is read as of.
-  const carts = a.carts({ fromMs: Date.UTC(2026, 10, 20), toMs: Date.UTC(2026, 10, 21) }, day);
-  assert.ok(carts.length >= 1);
-  assert.deepEqual(a.cart(carts[0]!.id, day + 30), carts[0]);
-  assert.equal(a.cart(carts[0]!.id, day - 1), null, "not yet dated");
 });
 
 Deno.test("scale 1000: 20,000 products and 10,000 users, generated on demand", async () => {

@@ -52,8 +52,8 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
   };
 }
 
-/** A pool connected as the loader role: what the extractor uses. */
-export function loaderPool(): pg.Pool {
+/** A pool connected as the loader role: what the extractor uses; `extra` adds settings. */
+export function loaderPool(extra: pg.PoolConfig = {}): pg.Pool {
   return new pg.Pool({
     host: env.PGHOST ?? "127.0.0.1",
     port: Number(env.PGPORT ?? 5432),
@@ -61,6 +61,7 @@ export function loaderPool(): pg.Pool {
     user: "loader",
     password: env.LOADER_PASSWORD ?? "loader",
     max: 2,
+    ...extra,
   });
 }
 

@@ -24,9 +24,11 @@ import { ENTITIES, type Entity, type RejectedRecord, validateRecords } from "./s
 /** The header our server answers as of (and echoes back); the live API ignores it. */
 export const AS_OF_HEADER = "X-Fakestore-As-Of";
 
-/** A run that did not land; its audit row says why. */
+/** A run that did not land; its audit row says why (unless `auditError` says that failed too). */
 export class ExtractFailedError extends Error {
   override name = "ExtractFailedError";
+  /** Why the failure could not be written to the audit tables, if it could not. */
+  auditError?: unknown;
   constructor(message: string, readonly loadId: string, options?: ErrorOptions) {
     super(message, options);
   }
@@ -100,9 +102,42 @@ export async function runExtract(
     db_user: role.user,
   });
 
-  const fail = async (message: string, cause?: unknown): Promise<never> => {
-    await failRun(deps.pool, run, { summary: summary(), error: message });
-    throw new ExtractFailedError(message, run.loadId, cause === undefined ? undefined : { cause });
+  /**
+   * Ends the run as failed. The failure itself is what is thrown: an error while writing it to
+   * the audit tables is logged and attached (`auditError`), never thrown in its place.
+   */
+  const fail = async (
+    message: string,
+    cause?: unknown,
+    rejects?: Array<RejectedRecord & { entity: Entity }>,
+  ): Promise<never> => {
+    const failure = new ExtractFailedError(
+      message,
+      run.loadId,
+      cause === undefined ? undefined : { cause },
+    );
+    const auditErrors: unknown[] = [];
+    if (rejects !== undefined) {
+      await recordRejects(deps.pool, { loadId: run.loadId, rejects }).catch((error: unknown) => {
+        auditErrors.push(error);
+      });
+    }
+    await failRun(deps.pool, run, { summary: summary(), error: message }).catch(
+      (error: unknown) => {
+        auditErrors.push(error);
+      },
+    );
+    if (auditErrors.length > 0) {
+      failure.auditError = auditErrors.length === 1 ? auditErrors[0] : new AggregateError(
+        auditErrors,
+        `Recording the rejects and the failure of run ${run.loadId} both failed`,
+      );
+      logger.error("Could not record the failed run in the audit tables", {
+        run_error: message,
+        error: failure.auditError,
+      });
+    }
+    throw failure;
   };
 
   // 1. Fetch all three; any failure fails the run before anything is written.
@@ -206,11 +241,11 @@ export async function runExtract(
         reason: reject.reason,
       });
     }
-    await recordRejects(deps.pool, { loadId: run.loadId, rejects });
     await fail(
       `${rejects.length} record(s) rejected, nothing landed (see audit.extract_rejects where ` +
         `load_id = '${run.loadId}'): ${firstLines(rejects)}`,
       new InvalidRecordError(firstLines(rejects)),
+      rejects,
     );
   }
 

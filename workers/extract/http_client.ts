@@ -5,10 +5,10 @@
  * nothing downstream (validation, hashing, logs, rejects, tables) ever sees one.
  */
 import ky, { isForceRetryError, isHTTPError, isNetworkError, isTimeoutError } from "ky";
-import { type Logger, RetriableError } from "../shared/mod.ts";
+import { backoffDelay, GaveUpError, type Logger } from "../shared/mod.ts";
 
-/** The request failed for good (retries spent or a status not worth retrying). */
-export class UpstreamError extends RetriableError {
+/** The request failed for good (retries spent or a status not worth retrying): not retriable. */
+export class UpstreamError extends GaveUpError {
   override name = "UpstreamError";
 }
 
@@ -161,6 +161,7 @@ export function createHttpClient(
   const base = settings.baseUrl.endsWith("/") ? settings.baseUrl : `${settings.baseUrl}/`;
   const baseFetch = options.fetch ?? globalThis.fetch;
   const logger = options.logger;
+  const backoff = { initialMs: settings.backoffMs, maxMs: settings.backoffMaxMs };
 
   return {
     async getJson(path, request = {}) {
@@ -189,8 +190,7 @@ export function createHttpClient(
             statusCodes: RETRY_STATUS_CODES,
             afterStatusCodes: [413, 429, 503],
             maxRetryAfter: settings.maxRetryAfterMs,
-            backoffLimit: settings.backoffMaxMs,
-            delay: (attempt) => settings.backoffMs * 2 ** (attempt - 1),
+            delay: (retry) => backoffDelay(retry, backoff),
             retryOnTimeout: true,
           },
           hooks: {

@@ -5,6 +5,7 @@
  * or mistyped required field rejects the record (and with it the run).
  */
 import { z } from "zod";
+import { formatIssues } from "../shared/mod.ts";
 import { payloadHash } from "./payload_hash.ts";
 
 export const ENTITIES = ["products", "users", "carts"] as const;
@@ -112,14 +113,6 @@ function collectExtras(
   }
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) =>
-      `${issue.path.length > 0 ? issue.path.join(".") : "(record)"}: ${issue.message}`
-    )
-    .join("; ");
-}
-
 function keyOf(record: unknown, index: number): string {
   if (isRecord(record) && (typeof record.id === "number" || typeof record.id === "string")) {
     return `id ${String(record.id)}`;
@@ -143,7 +136,11 @@ export function validateRecords(entity: Entity, records: readonly unknown[]): Va
     const key = keyOf(record, index);
     const parsed = schema.safeParse(record);
     if (!parsed.success) {
-      rejected.push({ recordKey: key, payload: record, reason: describeIssues(parsed.error) });
+      rejected.push({
+        recordKey: key,
+        payload: record,
+        reason: formatIssues(parsed.error.issues, { rootLabel: "(record)" }),
+      });
       return;
     }
     const payload = record as Record<string, unknown>;

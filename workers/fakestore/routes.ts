@@ -1,6 +1,7 @@
 /**
  * The HTTP surface of the offline Fake Store API: the live API's routes, parameters, status
- * codes, headers and JSON shapes (../../shared contract, docs/decisions/0020), answered from the
+ * codes, headers and JSON shapes (pinned in tests/extract/fixtures/fakestore_contract.json,
+ * explained in docs/fakestore-contract.md; docs/decisions/0020), answered from the
  * deterministic shop as of the day a request names (X-Fakestore-As-Of or ?as_of=, default today),
  * plus `/__health` and the test faults of faults.ts.
  */
@@ -14,6 +15,8 @@ import { CATEGORIES } from "./vocabulary.ts";
 export const AS_OF_HEADER = "x-fakestore-as-of";
 
 const JSON_TYPE = "application/json; charset=utf-8";
+/** The live API lists its categories alphabetically; CATEGORIES keeps the generator's order. */
+const CATEGORY_LIST = [...CATEGORIES].sort();
 const HTML_TYPE = "text/html; charset=utf-8";
 const DATE_FORMAT_ERROR = {
   status: "error",
@@ -162,7 +165,7 @@ async function route(
         return { status: 200, json: applyLimitSort(ctx.shop.products(asOfDay), params) };
       }
       if (second === "categories" && segments.length === 2) {
-        return { status: 200, json: CATEGORIES };
+        return { status: 200, json: CATEGORY_LIST };
       }
       if (second === "category" && third !== undefined && segments.length === 3) {
         const category = safeDecode(third);

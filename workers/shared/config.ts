@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
+import { formatIssues } from "./zod_issues.ts";
 
 /** Parses `env` (default: the process environment) with `schema` into a frozen object. */
 export function parseConfig<S extends z.ZodType>(
@@ -12,10 +13,7 @@ export function parseConfig<S extends z.ZodType>(
 ): Readonly<z.infer<S>> {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) =>
-      `${issue.path.join(".") || "(root)"}: ${issue.message}`
-    );
-    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+    throw new ConfigError(`Invalid configuration: ${formatIssues(result.error.issues)}`);
   }
   return Object.freeze(result.data) as Readonly<z.infer<S>>;
 }

@@ -46,7 +46,12 @@ export function isRetriable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
     if (current instanceof RetriableError) return true;
-    if (current instanceof ConfigError || current instanceof InvalidRecordError) return false;
+    if (
+      current instanceof ConfigError || current instanceof InvalidRecordError ||
+      current instanceof GaveUpError
+    ) {
+      return false;
+    }
     const code = (current as { code?: unknown }).code;
     if (
       typeof code === "string" && (RETRIABLE_PG_CODES.has(code) || RETRIABLE_NET_CODES.has(code))
@@ -64,4 +69,12 @@ export function isRetriable(error: unknown): boolean {
     current = current instanceof Error ? current.cause : undefined;
   }
   return false;
+}
+
+/**
+ * A call that failed for good: its retries are spent, or the answer is one that no retry can
+ * change (an HTTP 400 or 404). Never retried, whatever its cause says.
+ */
+export class GaveUpError extends Error {
+  override name = "GaveUpError";
 }

@@ -4,3 +4,5 @@ export * from "./errors.ts";
 export * from "./config.ts";
 export * from "./db.ts";
 export * from "./main.ts";
+export * from "./backoff.ts";
+export * from "./zod_issues.ts";

@@ -4,10 +4,19 @@
  */
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import { createHttpClient, UpstreamError } from "../../workers/extract/http_client.ts";
-import { capturingLogger } from "./helpers.ts";
+import { createLogger, isRetriable } from "../shared/mod.ts";
+import { createHttpClient, removePasswords, UpstreamError } from "./http_client.ts";
 
 type Step = Response | "hang" | Error;
+
+/** A debug-level logger whose lines are kept, to check what a retry says. */
+function capturingLogger() {
+  const lines: string[] = [];
+  return {
+    logger: createLogger("extract", { level: "debug", sink: (line) => lines.push(line) }),
+    lines,
+  };
+}
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -138,6 +147,23 @@ Deno.test("4xx is not retried; the API's message is kept", async () => {
   );
 });
 
+Deno.test("a failure for good is not retriable: a 400, a 404, spent retries, a refused connection", async () => {
+  const refused = new TypeError("error sending request", {
+    cause: new Error("tcp connect error: Connection refused (os error 111)"),
+  });
+  const cases: Array<[string, Step[]]> = [
+    ["400", [json({ status: "error", message: "user id should be provided" }, 400)]],
+    ["404", [html(404)]],
+    ["502 until the retries run out", [html(502)]],
+    ["connection refused every time", [refused]],
+  ];
+  for (const [name, steps] of cases) {
+    const { error } = await scripted(steps, { retries: 1 });
+    assert.ok(error instanceof UpstreamError, name);
+    assert.equal(isRetriable(error), false, `${name}: ${(error as Error).message}`);
+  }
+});
+
 Deno.test("null or an object where a list is expected is retried, then fails", async () => {
   const { error, calls } = await scripted([json(null)], { retries: 1 });
   assert.equal(calls.length, 2);
@@ -147,4 +173,18 @@ Deno.test("null or an object where a list is expected is retried, then fails", a
 Deno.test("passwords are gone from the body the client returns", async () => {
   const { value } = await scripted([json(USERS)]);
   assert.deepEqual(value?.body, [{ id: 1, username: "johnd", address: {} }]);
+});
+
+Deno.test("removePasswords strips every password key at any depth, whatever its case", () => {
+  const body = [
+    { id: 1, username: "johnd", password: "m38rmF$", address: { city: "kilcoole" } },
+    { nested: { Password: "x", list: [{ password: "y", keep: "z" }] } },
+  ];
+  assert.equal(removePasswords(body), 3);
+  assert.deepEqual(body, [
+    { id: 1, username: "johnd", address: { city: "kilcoole" } },
+    { nested: { list: [{ keep: "z" }] } },
+  ]);
+  assert.equal(removePasswords(null), 0);
+  assert.equal(removePasswords("password"), 0);
 });
