@@ -1,9 +1,9 @@
-# The front door. Every target runs through the stack manager (stack/stackctl.py), so the same
+# The front door. Every target runs through the stack manager (stack/stackctl/), so the same
 # versions, settings and tools are used natively, in tests and in CI. `make help` lists targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY ?= python3
-STACK := $(PY) stack/stackctl.py
+STACK := $(PY) -m stack.stackctl
 EXEC := $(STACK) exec --
 # Workers connect as the loader role (writes raw/audit only)
 AS_LOADER := env PGUSER=loader PGPASSWORD="$${LOADER_PASSWORD}"
@@ -52,7 +52,7 @@ demo: ## From a fresh clone: install, start, run the whole pipeline, print the a
 	@bash stack/demo.sh
 
 test: ## Run every test suite against an isolated stack (own ports and data)
-	@$(PY) stack/test_runner.py $(SUITES)
+	@$(PY) -m stack.stackctl.testrun $(SUITES)
 
 lint: ## deno fmt --check, deno lint, deno check, sqlfluff, ruff
 	@bash stack/lint.sh

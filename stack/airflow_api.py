@@ -11,7 +11,7 @@
 
 Talks to http://127.0.0.1:$AIRFLOW_PORT as $AIRFLOW_ADMIN_USER (Simple auth manager, native
 mode). Progress goes to stdout; when a run fails, the failing task's log tail is printed and the
-exit code is 1. Standard library only: it runs with the system Python, like stackctl.py.
+exit code is 1. Standard library only: it runs with the system Python, like the stack manager.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 selected=("${@:-extract dbt stream}")
 read -r -a selected <<<"${selected[*]}"
-STACK="python3 stack/stackctl.py --instance bench"
+STACK="python3 -m stack.stackctl --instance bench"
 $STACK up
 trap '$STACK down' EXIT
 for bench in "${selected[@]}"; do

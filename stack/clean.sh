@@ -4,13 +4,13 @@
 # Asks first unless CONFIRM=yes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-state_dir=$(python3 stack/stackctl.py env | sed -n 's/^export STACK_STATE_DIR=//p' | tr -d "'")
+state_dir=$(python3 -m stack.stackctl env | sed -n 's/^export STACK_STATE_DIR=//p' | tr -d "'")
 if [[ "${CONFIRM:-}" != "yes" ]]; then
   read -r -p "Delete all local pipeline state under ${state_dir}? [y/N] " answer
   [[ "$answer" == "y" || "$answer" == "Y" ]] || { echo "nothing deleted"; exit 1; }
 fi
 for instance in dev test bench demo; do
-  python3 stack/stackctl.py --instance "$instance" down
+  python3 -m stack.stackctl --instance "$instance" down
   rm -rf "${state_dir:?}/${instance}" "${state_dir:?}/${instance}-test-logs"
 done
 rm -rf target logs

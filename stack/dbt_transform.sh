@@ -7,7 +7,7 @@
 #   bash stack/dbt_transform.sh --full-refresh   # rebuild incremental models from raw too
 #   bash stack/dbt_transform.sh --selector batch # anything else is passed to `dbt build`
 #
-# Runs inside `stackctl.py exec` (dbt on PATH, DBT_PROFILES_DIR = the repo root, PG* set).
+# Runs inside `python3 -m stack.stackctl exec` (dbt on PATH, DBT_PROFILES_DIR = the repo root, PG* set).
 # dbt connects as the transformer role (profiles.yml).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the whole pipeline, end to end, on this machine (no Docker).
 #
-#   1. installs what is missing and starts the stack (stack/stackctl.py up): PostgreSQL, Kafka,
+#   1. installs what is missing and starts the stack (stack.stackctl up): PostgreSQL, Kafka,
 #      the Fake Store server, the event simulator and consumer, Airflow (API server, DAG
 #      processor, scheduler)
 #   2. waits until Airflow has parsed the DAGs
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 DEMO_DAYS="${DEMO_DAYS:-4}"
 DEMO_STREAM_S="${DEMO_STREAM_S:-30}"
-STACK=(python3 stack/stackctl.py)
+STACK=(python3 -m stack.stackctl)
 TOTAL=7
 STEP=0
 STEP_TITLE=""

@@ -6,7 +6,7 @@
 #   Python: ruff on dags/ and stack/ and tests/dags/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STACK="python3 stack/stackctl.py"
+STACK="python3 -m stack.stackctl"
 $STACK install deno dbt airflow >/dev/null
 run() { echo "[lint] $*"; $STACK exec -- "$@"; }
 run deno task ok

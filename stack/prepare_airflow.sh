@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares native Airflow 3 for an instance of the stack; run by stack/stackctl.py before the
+# Prepares native Airflow 3 for an instance of the stack; run by stack/stackctl/ before the
 # first Airflow service starts (services.json "prepare": "airflow"), with the instance
 # environment. Idempotent: every step checks or overwrites, so it runs on every start.
 #
@@ -13,7 +13,7 @@
 #   5. the `dbt` pool with one slot (dbt invocations never overlap)
 set -euo pipefail
 
-: "${STATE_DIR:?run through stack/stackctl.py}" "${AIRFLOW_BIN:?}" "${PG_BIN:?}" "${PROJECT_DIR:?}"
+: "${STATE_DIR:?run through python3 -m stack.stackctl}" "${AIRFLOW_BIN:?}" "${PG_BIN:?}" "${PROJECT_DIR:?}"
 
 export AIRFLOW_HOME="${STATE_DIR}/airflow"
 mkdir -p "${AIRFLOW_HOME}/logs"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make status`, pipeline part: run by stack/stackctl.py after the service table, with the
-# instance environment. Prints, without failing `status` when a part is down:
+# `make status`, pipeline part: run by the stack manager (stack/stackctl/cli.py) after the
+# service table, with the instance environment. Prints, without failing `status` when a part
+# is down:
 #   - the last batch (and stream) DAG run and its state          (Airflow REST API)
 #   - freshness per source: age of the newest landed row, and dbt's verdict from the last
 #     `dbt source freshness` task                                 (warehouse + task artifacts)

@@ -5,7 +5,7 @@
  * `dbt build` that a daily run does. Prints both wall times and their ratio, plus where the
  * time went (models vs tests, slowest nodes). Figures: docs/performance.md ("dbt").
  *
- *   deno task bench:dbt         (inside `stackctl.py exec`, or via make bench)
+ *   deno task bench:dbt         (inside `python3 -m stack.stackctl exec`, or make bench)
  *
  * Environment: PGHOST, PGPORT, POSTGRES_USER/POSTGRES_PASSWORD (to create the database),
  * LOADER_PASSWORD, TRANSFORMER_PASSWORD, DBT_BIN; DBT_BENCH_SCALE (1000), DBT_BENCH_DAYS (100),

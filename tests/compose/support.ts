@@ -26,7 +26,7 @@ export type ManifestService = {
   enabled_by?: string;
 };
 
-/** KEY=VALUE lines as stack/stackctl.py reads them (comments skipped, outer quotes removed). */
+/** KEY=VALUE lines as stack/stackctl/config.py reads them (comments skipped, outer quotes removed). */
 export function readEnvFile(path: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const raw of Deno.readTextFileSync(path).split("\n")) {

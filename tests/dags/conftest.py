@@ -1,7 +1,7 @@
 """Shared set-up of the DAG tests: a private Airflow home and metadata database, warehouse access.
 
 Run with Airflow's virtualenv (`$AIRFLOW_VENV/bin/python -m pytest tests/dags`) and the stack's
-environment (`python3 stack/stackctl.py exec -- ...`, or `make test`, which gives the suite a
+environment (`python3 -m stack.stackctl exec -- ...`, or `make test`, which gives the suite a
 fresh warehouse database in PGDATABASE). No Airflow daemon is needed: the integration tests use
 `airflow dags test`, which runs the tasks in-process against a metadata database of their own,
 `<PGDATABASE>_airflow`, created fresh for the session in the same PostgreSQL.

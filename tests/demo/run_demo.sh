@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 INSTANCE=demo
 passed=0
 failed=0
-stackctl() { env -i PATH="$PATH" HOME="${HOME:-/root}" python3 stack/stackctl.py --instance "$INSTANCE" "$@"; }
+stackctl() { env -i PATH="$PATH" HOME="${HOME:-/root}" python3 -m stack.stackctl --instance "$INSTANCE" "$@"; }
 STATE_DIR="$(stackctl env | sed -n "s/^export STATE_DIR=//p" | tr -d "'")"
 
 clean() {

@@ -16,7 +16,7 @@ async function stackctl(
   extraEnv: Record<string, string> = {},
 ): Promise<{ code: number; output: string }> {
   const out = await new Deno.Command("python3", {
-    args: ["stack/stackctl.py", "--instance", instance, ...args],
+    args: ["-m", "stack.stackctl", "--instance", instance, ...args],
     env: extraEnv,
     stdout: "piped",
     stderr: "piped",

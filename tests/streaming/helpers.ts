@@ -355,7 +355,7 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
     intervalMs: 100,
   });
   const output = await new Deno.Command("python3", {
-    args: ["stack/stackctl.py", "--instance", "test", "up", name],
+    args: ["-m", "stack.stackctl", "--instance", "test", "up", name],
     cwd: REPO,
     stdout: "piped",
     stderr: "piped",

@@ -1,0 +1,155 @@
+"""Preparing services on their first start (idempotent): the PostgreSQL cluster, Kafka's KRaft
+storage and configuration, and the `stack/prepare_<name>.sh` steps of later parts."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from .config import ROOT, STACK, process_env
+from .proc import StackError, log, run
+
+
+def prepare_postgres(cfg: dict[str, str]) -> None:
+    """The cluster, owned by `postgres`: initdb once, our tuning included on every start."""
+    state = Path(cfg["STATE_DIR"]) / "postgres"
+    data = state / "data"
+    (state / "run").mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(state, "postgres", "postgres")
+        shutil.chown(state / "run", "postgres", "postgres")
+        os.chmod(state, 0o700)
+    if not (data / "PG_VERSION").exists():
+        log("initialising the PostgreSQL cluster")
+        pwfile = state / "pwfile"
+        pwfile.write_text(cfg["POSTGRES_PASSWORD"] + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(pwfile, "postgres", "postgres")
+        try:
+            run_as_postgres(
+                [
+                    f"{cfg['PG_BIN']}/initdb",
+                    "-D",
+                    str(data),
+                    "-U",
+                    cfg["POSTGRES_USER"],
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    f"--pwfile={pwfile}",
+                ]
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        conf = data / "postgresql.conf"
+        conf.write_text(conf.read_text() + "\ninclude_if_exists = 'webshop_tuning.conf'\n")
+    # Tuning is copied on every start so a change in stack/postgres/tuning.conf applies.
+    tuning = data / "webshop_tuning.conf"
+    tuning.write_text((STACK / "postgres" / "tuning.conf").read_text())
+    if os.geteuid() == 0:
+        shutil.chown(tuning, "postgres", "postgres")
+
+
+def run_as_postgres(cmd: list[str]) -> None:
+    """Runs a server tool as the `postgres` user when we are root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        result = subprocess.run(
+            cmd,
+            user="postgres",
+            group="postgres",
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            check=False,
+        )
+    else:
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise StackError(f"{shlex.join(cmd)} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+
+
+def kafka_properties(cfg: dict[str, str], data: Path) -> str:
+    """The single-node KRaft broker's server.properties, on the instance's loopback ports."""
+    port, cport = cfg["KAFKA_PORT"], cfg["KAFKA_CONTROLLER_PORT"]
+    return f"""# Written by stack/stackctl/prepare.py on every start; edit that file, not this one.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{cport}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data}
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+# The broker's per-message cap; the consumer's own cap sits below it (see docs/events.md).
+message.max.bytes=1048588
+log.retention.check.interval.ms=60000
+"""
+
+
+def prepare_kafka(cfg: dict[str, str]) -> None:
+    """Writes the broker's configuration on every start; formats its storage the first time."""
+    state = Path(cfg["STATE_DIR"]) / "kafka"
+    data = state / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (state / "server.properties").write_text(kafka_properties(cfg, data))
+    (state / "log4j2.yaml").write_text("""Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        Pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: org.apache.kafka.controller
+        level: WARN
+      - name: kafka.coordinator
+        level: WARN
+""")
+    if not (data / "meta.properties").exists():
+        log("formatting the KRaft metadata directory")
+        run(
+            [
+                "java",
+                "-cp",
+                f"{cfg['KAFKA_LIBS']}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cfg["KAFKA_CLUSTER_ID"],
+                "-c",
+                str(state / "server.properties"),
+            ]
+        )
+
+
+PREPARE = {"postgres": prepare_postgres, "kafka": prepare_kafka}
+
+
+def prepare_named(name: str, cfg: dict[str, str], stack: Path = STACK) -> None:
+    """Runs a service's prepare step: a built-in one, or stack/prepare_<name>.sh."""
+    if name in PREPARE:
+        PREPARE[name](cfg)
+        return
+    # Later parts of the stack register their own prepare scripts: stack/prepare_<name>.sh
+    script = stack / f"prepare_{name}.sh"
+    if not script.exists():
+        raise StackError(f"Unknown prepare step {name!r} (no stack/prepare_{name}.sh)")
+    run(["bash", str(script)], env=process_env(cfg), cwd=ROOT, quiet=True)

@@ -1,0 +1,61 @@
+"""Kafka's generated configuration and the prepare-step dispatch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import prepare
+
+
+def properties(text: str) -> dict[str, str]:
+    return dict(
+        line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+
+
+def test_kafka_listens_on_the_instance_ports_only(cfg: dict[str, str], tmp_path: Path) -> None:
+    props = properties(prepare.kafka_properties(cfg, tmp_path / "data"))
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert props["log.dirs"] == str(tmp_path / "data")
+    assert props["auto.create.topics.enable"] == "false"
+
+
+def test_kafka_storage_is_formatted_only_once(
+    cfg: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    formats: list[list[str]] = []
+    monkeypatch.setattr(prepare, "run", lambda cmd, **_: formats.append(cmd))
+    state = Path(cfg["STATE_DIR"]) / "kafka"
+    prepare.prepare_kafka(cfg)
+    assert len(formats) == 1 and "StorageTool" in formats[0][3]
+    assert formats[0][formats[0].index("-t") + 1] == cfg["KAFKA_CLUSTER_ID"]
+    (state / "data" / "meta.properties").write_text("formatted\n")
+    (state / "server.properties").write_text("stale\n")
+    prepare.prepare_kafka(cfg)
+    assert len(formats) == 1
+    # the configuration is rewritten on every start, formatted or not
+    assert "listeners" in properties((state / "server.properties").read_text())
+    assert (state / "log4j2.yaml").exists()
+
+
+def test_an_unknown_prepare_step_names_the_missing_script(
+    cfg: dict[str, str], tmp_path: Path
+) -> None:
+    with pytest.raises(prepare.StackError, match=r"'nope' \(no stack/prepare_nope.sh\)"):
+        prepare.prepare_named("nope", cfg, tmp_path)
+
+
+def test_a_prepare_script_runs_with_the_instance_environment(
+    cfg: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "prepare_demo.sh").write_text('echo "$STACK_INSTANCE" > "$OUT_FILE"\n')
+    out = tmp_path / "out.txt"
+    prepare.prepare_named("demo", {**cfg, "OUT_FILE": str(out)}, tmp_path)
+    assert out.read_text() == "pytest\n"
+    (tmp_path / "prepare_broken.sh").write_text("exit 7\n")
+    with pytest.raises(prepare.StackError, match=r"Command failed \(7\)"):
+        prepare.prepare_named("broken", cfg, tmp_path)

@@ -1,0 +1,107 @@
+"""Supervision of a real dummy daemon: start, health, a taken port, failures, stop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import supervise
+from .proc import StackError
+
+# A daemon that reports ready through a file, then sleeps until it is stopped.
+SLEEPER = {
+    "name": "sleeper",
+    "kind": "daemon",
+    "command": [
+        sys.executable,
+        "-c",
+        "import pathlib, time; pathlib.Path('${STATE_DIR}/ready').touch(); time.sleep(120)",
+    ],
+    "health": ["test", "-e", "${STATE_DIR}/ready"],
+    "env": {"SLEEPER_HOME": "${STATE_DIR}"},
+}
+
+
+@pytest.fixture
+def sleeper(cfg: dict[str, str]) -> Iterator[dict]:
+    """The dummy daemon's manifest entry; it is stopped whatever the test did."""
+    Path(cfg["STATE_DIR"]).mkdir(parents=True)
+    yield SLEEPER
+    supervise.stop_daemon(SLEEPER, cfg)
+
+
+def test_command_and_health_are_expanded(cfg: dict[str, str]) -> None:
+    assert supervise.service_command(SLEEPER, cfg, "health") == [
+        "test",
+        "-e",
+        f"{cfg['STATE_DIR']}/ready",
+    ]
+    env = supervise.service_env(SLEEPER, cfg)
+    assert env["SLEEPER_HOME"] == cfg["STATE_DIR"]
+    assert env["PATH"].startswith(f"{cfg['DENO_HOME']}/bin")
+
+
+def test_a_daemon_starts_healthy_is_not_started_twice_and_stops(
+    cfg: dict[str, str], sleeper: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    supervise.start_daemon(sleeper, cfg)
+    pid = supervise.running_pid(cfg, "sleeper")
+    assert pid is not None and supervise.pid_alive(pid)
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    assert b"WEBSHOP_SERVICE=pytest/sleeper" in environ
+    supervise.start_daemon(sleeper, cfg)
+    assert supervise.running_pid(cfg, "sleeper") == pid
+    assert "sleeper: already running and healthy" in capsys.readouterr().out
+    supervise.stop_daemon(sleeper, cfg)
+    assert not supervise.pid_alive(pid)
+    assert supervise.running_pid(cfg, "sleeper") is None
+    assert not (Path(cfg["STATE_DIR"]) / "run" / "sleeper.pid").exists()
+
+
+def test_a_taken_port_is_named_with_its_setting(cfg: dict[str, str], sleeper: dict) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert supervise.port_owner(port) is not None
+        with pytest.raises(StackError) as raised:
+            supervise.start_daemon(
+                {**sleeper, "port": "SLEEPER_PORT"}, {**cfg, "SLEEPER_PORT": str(port)}
+            )
+    message = str(raised.value)
+    assert f"sleeper: port {port} (SLEEPER_PORT) is already taken by: " in message
+    assert "set SLEEPER_PORT in .env" in message
+    assert supervise.running_pid(cfg, "sleeper") is None
+    assert supervise.port_owner(port) is None
+
+
+def test_a_daemon_that_exits_while_starting_fails_with_its_log(cfg: dict[str, str]) -> None:
+    broken = {
+        "name": "broken",
+        "kind": "daemon",
+        "command": [sys.executable, "-c", "import sys; print('no config found'); sys.exit(3)"],
+        "health": ["false"],
+    }
+    with pytest.raises(StackError) as raised:
+        supervise.start_daemon(broken, cfg)
+    assert "broken: exited with code 3 while starting" in str(raised.value)
+    assert "no config found" in str(raised.value)
+
+
+def test_a_failed_job_reports_its_exit_code_and_log(cfg: dict[str, str]) -> None:
+    job = {"name": "job", "kind": "job", "command": ["sh", "-c", "echo migrating; exit 5"]}
+    with pytest.raises(StackError, match=r"job: failed with exit code 5(.|\n)*migrating"):
+        supervise.run_job(job, cfg)
+    supervise.run_job({**job, "command": ["true"]}, cfg)
+
+
+def test_a_reused_pid_without_our_marker_is_not_ours(cfg: dict[str, str]) -> None:
+    pidfile, _ = supervise.paths(cfg, "ghost")
+    pidfile.write_text(f"{os.getpid()}\n")  # alive, but not started by the stack manager
+    assert supervise.running_pid(cfg, "ghost") is None
+    assert not pidfile.exists()
