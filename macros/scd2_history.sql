@@ -8,15 +8,24 @@
     snapshots: a CTE with one row per entity per extracted interval
                (<entity_id>, load_id, payload_hash, interval_start, extracted_at), every interval
     entity_id: the entity's id column
-    complete_intervals: a CTE with the interval_start of every complete load
+    extract_runs: a CTE with one row per extract run (interval_start, is_complete_load); an
+                  interval with a complete load is a full snapshot the history can trust
 
     Incremental: a run reads only the intervals after the last one processed, plus each entity's
     last version that can still change (open, or closed but seen again); version numbers continue
     the existing history, and the model merges the rows on its surrogate key. A full build reads
-    every interval. The model adds the version's attributes and its surrogate key.
+    every interval. A re-run or backfill of an older interval resets the model first (its
+    pre-hook, scd2_reset_on_backfill), so it is derived from all of raw again: history is never
+    patched by hand. The model adds the version's attributes and its surrogate key.
 -#}
-{% macro scd2_history(snapshots, entity_id, complete_intervals) -%}
+{% macro scd2_history(snapshots, entity_id, extract_runs) -%}
     with
+
+    complete_intervals as (
+        select distinct interval_start
+        from {{ extract_runs }} as extract_runs
+        where is_complete_load
+    ),
 
     -- Hashes only (narrow): the intervals this run has not processed yet.
     new_snapshots as (
@@ -89,7 +98,7 @@
     ),
 
     versions as (
-        {{ scd2_versions('observations', entity_id, complete_intervals) }}
+        {{ scd2_versions('observations', entity_id, 'complete_intervals') }}
     ),
 
     -- Version numbers continue the existing history.

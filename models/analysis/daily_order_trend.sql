@@ -47,9 +47,7 @@ daily_sales as (
     select
         {{ sales_source() }} as source,
         sale_date,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue
+        {{ sales_figures() }}
     from fct_sales
     {{ group_by_sales_source(['sale_date']) }}
 ),

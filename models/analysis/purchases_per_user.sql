@@ -49,9 +49,7 @@ user_purchases as (
     select
         {{ sales_source() }} as source,
         user_id,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue,
+        {{ sales_figures() }},
         min(sold_at) as first_ordered_at,
         max(sold_at) as last_ordered_at
     from fct_sales

@@ -39,9 +39,7 @@ category_revenue as (
         {{ sales_source() }} as source,
         category,
         count(distinct product_id) as product_count,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue
+        {{ sales_figures() }}
     from category_sales
     {{ group_by_sales_source(['category']) }}
 ),

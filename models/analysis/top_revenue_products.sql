@@ -36,9 +36,7 @@ product_revenue as (
     select
         {{ sales_source() }} as source,
         product_id,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue
+        {{ sales_figures() }}
     from fct_sales
     {{ group_by_sales_source(['product_id']) }}
 ),

@@ -12,11 +12,8 @@
     )
 }}
 
--- SCD type 2 history of products, derived from the raw snapshot history (docs/decisions/0031).
--- Incremental (macro scd2_history): a run reads only the intervals after the last one processed,
--- plus each product's last version that can still change, and merges the recomputed versions on
--- product_key. A re-run or backfill of an older interval resets the model first (pre-hook), so
--- it is derived from all of raw again: history is never patched by hand.
+-- SCD type 2 history of products, one row per product version, derived incrementally from the
+-- raw snapshot history by the macro scd2_history, which says how (docs/decisions/0031).
 with
 
 -- The snapshot history to derive versions from: hashes only (narrow).
@@ -52,14 +49,8 @@ stg_extract_runs as (
     from {{ ref('stg_audit__extract_runs') }}
 ),
 
-complete_intervals as (
-    select distinct interval_start
-    from stg_extract_runs
-    where is_complete_load
-),
-
 versions as (
-    {{ scd2_history('product_snapshots', 'product_id', 'complete_intervals') }}
+    {{ scd2_history('product_snapshots', 'product_id', 'stg_extract_runs') }}
 ),
 
 -- A version's attributes are those of its first observation (same hash, same payload).

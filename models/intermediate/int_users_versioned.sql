@@ -12,14 +12,11 @@
     )
 }}
 
--- SCD type 2 history of users, derived from the raw snapshot history (docs/decisions/0031).
+-- SCD type 2 history of users, one row per user version, derived incrementally from the raw
+-- snapshot history by the macro scd2_history, which says how (docs/decisions/0031).
 -- Email and phone stop here (docs/decisions/0032): only the email's domain and whether a phone
 -- is on file continue downstream; the payload hash still sees them, so changing either makes a
 -- new version.
--- Incremental (macro scd2_history): a run reads only the intervals after the last one processed,
--- plus each user's last version that can still change, and merges the recomputed versions on
--- user_key. A re-run or backfill of an older interval resets the model first (pre-hook), so it
--- is derived from all of raw again: history is never patched by hand.
 with
 
 -- The snapshot history to derive versions from: hashes only (narrow).
@@ -59,14 +56,8 @@ stg_extract_runs as (
     from {{ ref('stg_audit__extract_runs') }}
 ),
 
-complete_intervals as (
-    select distinct interval_start
-    from stg_extract_runs
-    where is_complete_load
-),
-
 versions as (
-    {{ scd2_history('user_snapshots', 'user_id', 'complete_intervals') }}
+    {{ scd2_history('user_snapshots', 'user_id', 'stg_extract_runs') }}
 ),
 
 -- A version's attributes are those of its first observation (same hash, same payload).

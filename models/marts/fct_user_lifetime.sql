@@ -15,13 +15,10 @@ fct_sales as (
     from {{ ref('fct_sales') }}
 ),
 
--- Orders are distinct per source (cart ids and stream uuids).
 lifetime as (
     select
         user_id,
-        count(distinct source || ':' || order_id) as lifetime_order_count,
-        sum(quantity) as lifetime_item_count,
-        coalesce(sum(revenue), 0) as lifetime_revenue,
+        {{ sales_figures() }},
         min(sold_at) as first_ordered_at,
         max(sold_at) as last_ordered_at
     from fct_sales

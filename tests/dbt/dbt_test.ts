@@ -377,25 +377,24 @@ test("fct_user_lifetime sums each user's paid sales of both sources, and nothing
   await withClient("postgres", async (client) => {
     // The unknown user's only order: one paid stream order of 1 × 7.25 (see the dataset).
     const unknown = await client.query(
-      `select lifetime_order_count, lifetime_item_count, lifetime_revenue,
-              first_ordered_at, last_ordered_at
+      `select order_count, item_count, revenue, first_ordered_at, last_ordered_at
          from marts.fct_user_lifetime where user_id = $1`,
       [UNKNOWN_USER],
     );
     const paidAt = new Date("2024-03-04T09:00:00.000Z");
     assert.deepEqual(unknown.rows, [{
-      lifetime_order_count: "1",
-      lifetime_item_count: "1",
-      lifetime_revenue: "7.25",
+      order_count: "1",
+      item_count: "1",
+      revenue: "7.25",
       first_ordered_at: paidAt,
       last_ordered_at: paidAt,
     }]);
     const totals = await client.query<Record<string, string>>(
       `select (select count(*) from marts.fct_user_lifetime) as users,
               (select count(distinct user_id) from marts.fct_sales) as sales_users,
-              (select sum(lifetime_order_count) from marts.fct_user_lifetime) as orders,
+              (select sum(order_count) from marts.fct_user_lifetime) as orders,
               (select count(distinct (source, order_id)) from marts.fct_sales) as sales_orders,
-              (select sum(lifetime_revenue) from marts.fct_user_lifetime) as revenue,
+              (select sum(revenue) from marts.fct_user_lifetime) as revenue,
               (select sum(revenue) from marts.fct_sales) as sales_revenue`,
     );
     const t = totals.rows[0]!;
