@@ -23,7 +23,7 @@ dim_date as (
 
 sources as (
     select source
-    from (values ('batch'), ('stream'), ('all')) as source_names (source)
+    from {{ sales_sources() }}
 ),
 
 sale_bounds as (
@@ -42,27 +42,14 @@ calendar_days as (
         on dim_date.date_day between sale_bounds.first_sale_date and sale_bounds.last_sale_date
 ),
 
-sales_by_source as (
-    select * from fct_sales
-    union all
-    select
-        order_id,
-        'all' as source,
-        quantity,
-        revenue,
-        sale_date
-    from fct_sales
-),
-
+-- Per source and for all sources together (source 'all').
 daily_sales as (
     select
-        source,
+        {{ sales_source() }} as source,
         sale_date,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue
-    from sales_by_source
-    group by source, sale_date
+        {{ sales_figures() }}
+    from fct_sales
+    {{ group_by_sales_source(['sale_date']) }}
 ),
 
 daily as (

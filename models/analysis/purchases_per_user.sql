@@ -35,7 +35,7 @@ latest_users as (
 
 sources as (
     select source
-    from (values ('batch'), ('stream'), ('all')) as source_names (source)
+    from {{ sales_sources() }}
 ),
 
 all_user_ids as (
@@ -44,30 +44,16 @@ all_user_ids as (
     select user_id from fct_sales
 ),
 
-sales_by_source as (
-    select * from fct_sales
-    union all
-    select
-        order_id,
-        user_id,
-        'all' as source,
-        quantity,
-        revenue,
-        sold_at
-    from fct_sales
-),
-
+-- Per source and for all sources together (source 'all').
 user_purchases as (
     select
-        source,
+        {{ sales_source() }} as source,
         user_id,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue,
+        {{ sales_figures() }},
         min(sold_at) as first_ordered_at,
         max(sold_at) as last_ordered_at
-    from sales_by_source
-    group by source, user_id
+    from fct_sales
+    {{ group_by_sales_source(['user_id']) }}
 ),
 
 final as (

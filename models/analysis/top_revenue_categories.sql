@@ -20,31 +20,28 @@ dim_products as (
     from {{ ref('dim_products') }}
 ),
 
-sales_by_source as (
-    select * from fct_sales
-    union all
+category_sales as (
     select
-        order_id,
-        product_key,
-        product_id,
-        'all' as source,
-        quantity,
-        revenue
+        fct_sales.order_id,
+        fct_sales.product_id,
+        fct_sales.source,
+        dim_products.category,
+        fct_sales.quantity,
+        fct_sales.revenue
     from fct_sales
+    inner join dim_products
+        on fct_sales.product_key = dim_products.product_key
 ),
 
+-- Per source and for all sources together (source 'all').
 category_revenue as (
     select
-        sales_by_source.source,
-        dim_products.category,
-        count(distinct sales_by_source.product_id) as product_count,
-        count(distinct sales_by_source.order_id) as order_count,
-        sum(sales_by_source.quantity) as item_count,
-        coalesce(sum(sales_by_source.revenue), 0) as revenue
-    from sales_by_source
-    inner join dim_products
-        on sales_by_source.product_key = dim_products.product_key
-    group by sales_by_source.source, dim_products.category
+        {{ sales_source() }} as source,
+        category,
+        count(distinct product_id) as product_count,
+        {{ sales_figures() }}
+    from category_sales
+    {{ group_by_sales_source(['category']) }}
 ),
 
 ranked as (

@@ -31,27 +31,14 @@ latest_products as (
     from dim_products
 ),
 
-sales_by_source as (
-    select * from fct_sales
-    union all
-    select
-        order_id,
-        product_id,
-        'all' as source,
-        quantity,
-        revenue
-    from fct_sales
-),
-
+-- Per source and for all sources together (source 'all').
 product_revenue as (
     select
-        source,
+        {{ sales_source() }} as source,
         product_id,
-        count(distinct order_id) as order_count,
-        sum(quantity) as item_count,
-        coalesce(sum(revenue), 0) as revenue
-    from sales_by_source
-    group by source, product_id
+        {{ sales_figures() }}
+    from fct_sales
+    {{ group_by_sales_source(['product_id']) }}
 ),
 
 ranked as (

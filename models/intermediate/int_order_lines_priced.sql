@@ -48,15 +48,9 @@ priced as (
         cart_lines.ordered_at
     from cart_lines
     left join products_versioned
-        on
-            cart_lines.product_id = products_versioned.product_id
-            and cart_lines.ordered_at >= products_versioned.lookup_from
-            and cart_lines.ordered_at < products_versioned.lookup_to
+        on {{ version_valid_at('products_versioned', 'cart_lines', 'product_id', 'ordered_at') }}
     left join users_versioned
-        on
-            cart_lines.user_id = users_versioned.user_id
-            and cart_lines.ordered_at >= users_versioned.lookup_from
-            and cart_lines.ordered_at < users_versioned.lookup_to
+        on {{ version_valid_at('users_versioned', 'cart_lines', 'user_id', 'ordered_at') }}
 )
 
 select * from priced

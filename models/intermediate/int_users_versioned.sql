@@ -12,18 +12,15 @@
     )
 }}
 
--- SCD type 2 history of users, derived from the raw snapshot history (docs/decisions/0031).
+-- SCD type 2 history of users, one row per user version, derived incrementally from the raw
+-- snapshot history by the macro scd2_history, which says how (docs/decisions/0031).
 -- Email and phone stop here (docs/decisions/0032): only the email's domain and whether a phone
 -- is on file continue downstream; the payload hash still sees them, so changing either makes a
 -- new version.
--- Incremental: a run reads only the intervals after the last one processed, plus each user's
--- last version that can still change (open, or closed but seen again), and merges the
--- recomputed versions on user_key. A re-run or backfill of an older interval resets the model
--- first (pre-hook), so it is derived from all of raw again: history is never patched by hand.
 with
 
--- The snapshot history to derive versions from: hashes only (narrow; read once).
-stg_user_snapshots as (
+-- The snapshot history to derive versions from: hashes only (narrow).
+user_snapshots as (
     select
         user_id,
         load_id,
@@ -31,12 +28,6 @@ stg_user_snapshots as (
         interval_start,
         extracted_at
     from {{ ref('stg_fakestore__users') }}
-    {% if is_incremental() %}
-        where interval_start > (
-            select coalesce(max(processed.last_seen_at), cast('-infinity' as timestamptz))
-            from {{ this }} as processed
-        )
-    {% endif %}
 ),
 
 -- Attributes, looked up for each version's first interval only (see `described`).
@@ -65,103 +56,17 @@ stg_extract_runs as (
     from {{ ref('stg_audit__extract_runs') }}
 ),
 
-complete_intervals as (
-    select distinct interval_start
-    from stg_extract_runs
-    where is_complete_load
-),
-
-{% if is_incremental() %}
-    -- Each user's last version, where new intervals can still change it: the open ones,
-    -- and the closed ones of users seen again.
-    ranked_versions as (
-        select
-            processed.user_id,
-            processed.payload_hash,
-            processed.first_load_id,
-            processed.version_number,
-            processed.valid_from,
-            processed.last_seen_at,
-            processed.last_extracted_at,
-            row_number() over (
-                partition by processed.user_id order by processed.valid_from desc
-            ) as recency_rank
-        from {{ this }} as processed
-        where
-            processed.valid_to is null
-            or processed.user_id in (
-                select stg_user_snapshots.user_id from stg_user_snapshots
-            )
-    ),
-
-    tail_versions as (
-        select * from ranked_versions
-        where recency_rank = 1
-    ),
-{% endif %}
-
--- One row per user per interval; a tail version stands in as one row at its last interval
--- that carries its first one.
-observations as (
-    select
-        user_id,
-        payload_hash,
-        load_id,
-        interval_start,
-        extracted_at,
-        interval_start as first_interval_start
-    from stg_user_snapshots
-    {% if is_incremental() %}
-        union all
-        select
-            user_id,
-            payload_hash,
-            first_load_id as load_id,
-            last_seen_at as interval_start,
-            last_extracted_at as extracted_at,
-            valid_from as first_interval_start
-        from tail_versions
-    {% endif %}
-),
-
 versions as (
-    {{ scd2_versions('observations', 'user_id', 'complete_intervals') }}
-),
-
--- Version numbers continue the existing history.
-{% if is_incremental() %}
-    version_offsets as (
-        select
-            user_id,
-            version_number - 1 as version_offset
-        from tail_versions
-    ),
-{% else %}
-    version_offsets as (
-        select
-            cast(null as bigint) as user_id,
-            cast(0 as bigint) as version_offset
-        where false
-    ),
-{% endif %}
-
-numbered as (
-    select
-        versions.*,
-        versions.version_number + coalesce(version_offsets.version_offset, 0)
-            as history_version_number
-    from versions
-    left join version_offsets
-        on versions.user_id = version_offsets.user_id
+    {{ scd2_history('user_snapshots', 'user_id', 'stg_extract_runs') }}
 ),
 
 -- A version's attributes are those of its first observation (same hash, same payload).
 described as (
     select
-        {{ surrogate_key(['numbered.user_id', 'extract(epoch from numbered.valid_from)']) }}
+        {{ surrogate_key(['versions.user_id', 'extract(epoch from versions.valid_from)']) }}
             as user_key,
-        numbered.user_id,
-        numbered.first_load_id,
+        versions.user_id,
+        versions.first_load_id,
         first_observation.username,
         first_observation.first_name,
         first_observation.last_name,
@@ -170,30 +75,19 @@ described as (
         first_observation.geolocation_lat,
         first_observation.geolocation_long,
         first_observation.email_domain,
-        numbered.payload_hash,
+        versions.payload_hash,
         first_observation.latitude,
         first_observation.longitude,
-        numbered.history_version_number as version_number,
+        versions.version_number,
         first_observation.has_phone,
-        numbered.valid_to is null as is_current,
-        numbered.valid_from,
-        numbered.valid_to,
-        -- Point-in-time lookups (fct_orders, fct_order_events): the first version also covers
-        -- times before it was first seen, and a version covers a gap while the user was
-        -- missing, until the next version starts.
-        case
-            when numbered.history_version_number = 1 then cast('-infinity' as timestamptz)
-            else numbered.valid_from
-        end as lookup_from,
-        coalesce(
-            lead(numbered.valid_from) over (
-                partition by numbered.user_id order by numbered.history_version_number
-            ),
-            cast('infinity' as timestamptz)
-        ) as lookup_to,
-        numbered.last_seen_at,
-        numbered.last_extracted_at
-    from numbered
+        versions.is_current,
+        versions.valid_from,
+        versions.valid_to,
+        versions.lookup_from,
+        versions.lookup_to,
+        versions.last_seen_at,
+        versions.last_extracted_at
+    from versions
     -- One primary-key probe of raw per version ((interval_start, record_id)); `offset 0` keeps
     -- the planner from turning it into a scan of every snapshot, with its JSON, per run.
     cross join lateral (
@@ -211,8 +105,8 @@ described as (
             stg_users.has_phone
         from stg_users
         where
-            stg_users.user_id = numbered.user_id
-            and stg_users.interval_start = numbered.valid_from
+            stg_users.user_id = versions.user_id
+            and stg_users.interval_start = versions.valid_from
         -- at most one row (the primary key): no order needed
         offset 0  -- noqa: AM09
     ) as first_observation

@@ -83,15 +83,9 @@ resolved as (
         order_events.landed_at
     from order_events
     left join products_versioned
-        on
-            order_events.product_id = products_versioned.product_id
-            and order_events.occurred_at >= products_versioned.lookup_from
-            and order_events.occurred_at < products_versioned.lookup_to
+        on {{ version_valid_at('products_versioned', 'order_events', 'product_id', 'occurred_at') }}
     left join users_versioned
-        on
-            order_events.user_id = users_versioned.user_id
-            and order_events.occurred_at >= users_versioned.lookup_from
-            and order_events.occurred_at < users_versioned.lookup_to
+        on {{ version_valid_at('users_versioned', 'order_events', 'user_id', 'occurred_at') }}
 )
 
 select * from resolved

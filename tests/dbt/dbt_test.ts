@@ -202,7 +202,14 @@ test("models land in exactly staging, intermediate, marts and analysis", async (
     }
     for (const view of ANALYSIS_VIEWS) assert.equal(schemaOf(view), "analysis");
     for (
-      const mart of ["dim_products", "dim_users", "dim_date", "fct_orders", "fct_order_events"]
+      const mart of [
+        "dim_products",
+        "dim_users",
+        "dim_date",
+        "fct_orders",
+        "fct_order_events",
+        "fct_user_lifetime",
+      ]
     ) {
       assert.equal(rows.find((r) => r.name === mart)?.kind, "r", `${mart} is a table`);
     }
@@ -366,6 +373,44 @@ test("unknown products and users map to the unknown members", async () => {
   });
 });
 
+test("fct_user_lifetime sums each user's paid sales of both sources, and nothing else", async () => {
+  await withClient("postgres", async (client) => {
+    // The unknown user's only order: one paid stream order of 1 × 7.25 (see the dataset).
+    const unknown = await client.query(
+      `select order_count, item_count, revenue, first_ordered_at, last_ordered_at
+         from marts.fct_user_lifetime where user_id = $1`,
+      [UNKNOWN_USER],
+    );
+    const paidAt = new Date("2024-03-04T09:00:00.000Z");
+    assert.deepEqual(unknown.rows, [{
+      order_count: "1",
+      item_count: "1",
+      revenue: "7.25",
+      first_ordered_at: paidAt,
+      last_ordered_at: paidAt,
+    }]);
+    const totals = await client.query<Record<string, string>>(
+      `select (select count(*) from marts.fct_user_lifetime) as users,
+              (select count(distinct user_id) from marts.fct_sales) as sales_users,
+              (select sum(order_count) from marts.fct_user_lifetime) as orders,
+              (select count(distinct (source, order_id)) from marts.fct_sales) as sales_orders,
+              (select sum(revenue) from marts.fct_user_lifetime) as revenue,
+              (select sum(revenue) from marts.fct_sales) as sales_revenue`,
+    );
+    const t = totals.rows[0]!;
+    assert.ok(Number(t.users) > 1, "batch carts and stream orders of several users");
+    assert.deepEqual(
+      [t.users, t.orders, t.revenue],
+      [t.sales_users, t.sales_orders, t.sales_revenue],
+    );
+    const dimColumns = await client.query(
+      `select column_name from information_schema.columns
+        where table_schema = 'marts' and table_name = 'dim_users' and column_name like '%order%'`,
+    );
+    assert.equal(dimColumns.rowCount, 0, "dim_users carries no purchase figures");
+  });
+});
+
 // ---- analysis --------------------------------------------------------------------------------
 
 test("the analysis views answer their questions, with the source visible", async () => {
@@ -469,6 +514,7 @@ test("the analyst reads every mart and analysis view, and nothing in staging", a
         "marts.fct_orders",
         "marts.fct_order_events",
         "marts.fct_sales",
+        "marts.fct_user_lifetime",
       ]
     ) {
       const { rowCount } = await client.query(`select * from ${relation} limit 1`);
