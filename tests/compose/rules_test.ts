@@ -1,5 +1,5 @@
 /**
- * The house rules for docker-compose.yml (STYLE.md §14), checked on the file itself: pinned
+ * The house rules for docker-compose.yml, checked on the file itself: pinned
  * images, a health check for every stateful or serving service, conditioned dependencies,
  * loopback-only ports, every variable from .env.example with its default and listed in the
  * header, named volumes for state, and Deno workers with explicit permissions only.
