@@ -18,12 +18,14 @@ from airflow.dag_processing.dagbag import BundleDagBag
 from airflow.sdk import CronDataIntervalTimetable
 
 from conftest import DAGS, ROOT
+from webshop.commands import FRESHNESS_STALE_EXIT
 
 EXPECTED_TASKS = {
     "webshop_batch_dag": ["extract", "dbt_build", "dbt_source_freshness", "publish_assets"],
     "webshop_stream_dag": ["dbt_build", "publish_assets"],
     "webshop_maintenance_dag": ["delete_old_files", "airflow_db_clean"],
 }
+SKIPPING_TASKS = {("webshop_batch_dag", "dbt_source_freshness"): [FRESHNESS_STALE_EXIT]}
 DBT_TASKS = {
     "webshop_batch_dag": {"dbt_build", "dbt_source_freshness"},
     "webshop_stream_dag": {"dbt_build"},
@@ -62,6 +64,10 @@ def test_dag_keeps_the_house_rules(dagbag: BundleDagBag, dag_id: str) -> None:
         assert task.retry_exponential_backoff > 1, f"{task.task_id} retries without back-off"
         assert task.on_failure_callback, f"{task.task_id} raises no alert on failure"
         assert task.owner == "data-platform"
+        # Only the freshness check may turn an exit code into "skipped" (warn level).
+        skips = SKIPPING_TASKS.get((dag_id, task.task_id), [])
+        skip_codes = list(getattr(task, "skip_on_exit_code", None) or [])
+        assert skip_codes == skips, f"{task.task_id} skips on exit codes {skip_codes}"
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED_TASKS))
