@@ -30,10 +30,9 @@ that fails after its retries logs a structured alert and POSTs it to `ALERT_WEBH
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG, CronDataIntervalTimetable
+from airflow.sdk import DAG
 
 from webshop.assets import publish_assets
 from webshop.commands import (
@@ -42,34 +41,29 @@ from webshop.commands import (
     dbt_freshness_command,
     extract_command,
 )
-from webshop.defaults import DBT_POOL, TEMPLATE_MACROS, task_defaults
+from webshop.defaults import DAG_DEFAULTS, DBT_POOL, bash_task, task_defaults, utc_cron
 
 with DAG(
     dag_id="webshop_batch_dag",
     description="Daily Fake Store extract (Deno) and dbt build of the batch models",
     doc_md=__doc__,
     # A real data interval: each run covers one whole UTC day, half-open.
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=datetime(2026, 11, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
+    schedule=utc_cron("0 0 * * *"),
     dagrun_timeout=timedelta(hours=3),
     default_args=task_defaults(),
-    user_defined_macros=TEMPLATE_MACROS,
     tags=["webshop", "batch", "deno", "dbt"],
+    **DAG_DEFAULTS,
 ) as dag:
-    extract = BashOperator(
-        task_id="extract",
-        bash_command=extract_command(),
-        skip_on_exit_code=None,
+    extract = bash_task(
+        "extract",
+        extract_command(),
         execution_timeout=timedelta(minutes=30),
         doc_md="Lands the interval's raw rows with the Deno extractor (`workers/extract`).",
     )
 
-    dbt_build = BashOperator(
-        task_id="dbt_build",
-        bash_command=dbt_build_command("batch", with_interval=True),
-        skip_on_exit_code=None,
+    dbt_build = bash_task(
+        "dbt_build",
+        dbt_build_command("batch", with_interval=True),
         pool=DBT_POOL,
         # A failing dbt test is deterministic: one retry covers a dropped connection.
         retries=1,
@@ -77,9 +71,9 @@ with DAG(
         doc_md="`dbt build --selector batch` for the run's interval (models and tests).",
     )
 
-    dbt_source_freshness = BashOperator(
-        task_id="dbt_source_freshness",
-        bash_command=dbt_freshness_command(),
+    dbt_source_freshness = bash_task(
+        "dbt_source_freshness",
+        dbt_freshness_command(),
         skip_on_exit_code=FRESHNESS_STALE_EXIT,
         pool=DBT_POOL,
         retries=1,

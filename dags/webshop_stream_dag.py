@@ -21,32 +21,27 @@ if set.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG, CronDataIntervalTimetable
+from airflow.sdk import DAG
 
 from webshop.assets import publish_assets
 from webshop.commands import dbt_build_command
-from webshop.defaults import DBT_POOL, TEMPLATE_MACROS, task_defaults
+from webshop.defaults import DAG_DEFAULTS, DBT_POOL, bash_task, task_defaults, utc_cron
 
 with DAG(
     dag_id="webshop_stream_dag",
     description="Incremental dbt build of the Kafka order-event models",
     doc_md=__doc__,
-    schedule=CronDataIntervalTimetable("*/5 * * * *", timezone="UTC"),
-    start_date=datetime(2026, 11, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
+    schedule=utc_cron("*/5 * * * *"),
     dagrun_timeout=timedelta(minutes=30),
     default_args=task_defaults(retries=2, retry_delay=timedelta(seconds=30)),
-    user_defined_macros=TEMPLATE_MACROS,
     tags=["webshop", "stream", "dbt"],
+    **DAG_DEFAULTS,
 ) as dag:
-    dbt_build = BashOperator(
-        task_id="dbt_build",
-        bash_command=dbt_build_command("stream", with_interval=False),
-        skip_on_exit_code=None,
+    dbt_build = bash_task(
+        "dbt_build",
+        dbt_build_command("stream", with_interval=False),
         pool=DBT_POOL,
         execution_timeout=timedelta(minutes=20),
         doc_md="`dbt build` of the incremental event models and their tests.",

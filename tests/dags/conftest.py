@@ -111,6 +111,14 @@ def connect(database: str, user: str | None = None, password: str | None = None)
 
 
 @pytest.fixture(scope="session")
+def dagbag():
+    """The DAG files parsed the way the DAG processor parses them (no database needed)."""
+    from airflow.dag_processing.dagbag import BundleDagBag  # after the environment above
+
+    return BundleDagBag(dag_folder=str(DAGS), bundle_path=DAGS, bundle_name="dags-folder")
+
+
+@pytest.fixture(scope="session")
 def airflow_db() -> Iterator[str]:
     """A fresh, migrated Airflow metadata database with the `dbt` pool; dropped afterwards."""
     admin = connect("postgres")

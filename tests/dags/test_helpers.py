@@ -1,7 +1,7 @@
-"""The helpers behind the DAGs: commands as rendered, dbt artifacts, the failure alert.
+"""The helpers behind the DAGs: the shell logic of the commands, dbt artifacts, the alert.
 
-Commands are rendered with Jinja the way Airflow renders them and run with stand-in executables
-(DBT_BIN / DENO_BIN pointing at small scripts), so the shell logic is exercised for real.
+Commands are the DAG tasks' own, rendered by Airflow (tests/dags/rendering.py), and run with
+stand-in executables (DBT_BIN / DENO_BIN pointing at small scripts).
 """
 
 from __future__ import annotations
@@ -9,95 +9,31 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
-import jinja2
 import pytest
 
+from rendering import render_task, run_bash, stand_in
 from webshop import alerts
-from webshop.commands import (
-    FRESHNESS_STALE_EXIT,
-    dbt_build_command,
-    dbt_freshness_command,
-    dbt_run_dir,
-    dbt_runs_root,
-    extract_command,
-)
+from webshop.commands import FRESHNESS_STALE_EXIT, dbt_run_dir
 from webshop.dbt_artifacts import refreshed_relations
 
 START = datetime(2026, 11, 19, tzinfo=UTC)
 END = datetime(2026, 11, 20, tzinfo=UTC)
+# A manual run triggered during 20 November: its batch interval is [START, END).
+RUN_AFTER = datetime(2026, 11, 20, 5, 7, tzinfo=UTC)
 
 
-def render(command: str, run_id: str = "scheduled__2026-11-19T00:00:00+00:00") -> str:
-    """Renders a bash_command with the template variables and filters Airflow provides."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    env.filters["ds"] = lambda value: value.strftime("%Y-%m-%d")
-    env.filters["ts"] = lambda value: value.isoformat()
-    return env.from_string(command).render(
-        data_interval_start=START,
-        data_interval_end=END,
-        run_id=run_id,
-        dag=SimpleNamespace(dag_id="webshop_batch_dag"),
-        task=SimpleNamespace(task_id="dbt_build"),
-        dbt_run_dir=dbt_run_dir,
-        dbt_runs_root=dbt_runs_root,
-    )
-
-
-def fake_executable(path: Path, body: str) -> str:
-    path.write_text("#!/usr/bin/env bash\n" + body)
-    path.chmod(0o755)
-    return str(path)
-
-
-def run_bash(script: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **env}
-    return subprocess.run(
-        ["bash", "-c", script], env=full_env, capture_output=True, text=True, check=False
-    )
-
-
-def test_extract_runs_deno_for_the_half_open_utc_day_as_loader(tmp_path: Path) -> None:
-    deno = fake_executable(tmp_path / "deno", 'echo "ARGS=$* USER=$PGUSER PW=$PGPASSWORD"\n')
-    result = run_bash(render(extract_command()), DENO_BIN=deno, LOADER_PASSWORD="s3cret")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
-        "ARGS=task extract --start 2026-11-19 --end 2026-11-20 USER=loader PW=s3cret"
-    )
-
-
-def test_extract_falls_back_to_deno_on_path(tmp_path: Path) -> None:
-    fake_executable(tmp_path / "deno", 'echo "from PATH: $1"\n')
+def test_extract_falls_back_to_deno_on_path(dagbag, tmp_path: Path) -> None:
+    stand_in(tmp_path / "deno", 'echo "from PATH: $1"\n')
+    rendered = render_task(dagbag.dags["webshop_batch_dag"], "extract", RUN_AFTER)
     env = {"PATH": f"{tmp_path}:{os.environ['PATH']}", "LOADER_PASSWORD": "x"}
-    result = run_bash("unset DENO_BIN\n" + render(extract_command()), **env)
+    result = run_bash("unset DENO_BIN\n" + rendered.command, **env)
     assert result.stdout.strip() == "from PATH: task"
-
-
-def test_dbt_build_gets_the_interval_and_a_per_run_target(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    dbt = fake_executable(tmp_path / "dbt", 'printf "%s\\n" "$@"\n')
-    runs = tmp_path / "runs"
-    monkeypatch.setenv("DBT_RUNS_DIR", str(runs))  # read when the template renders
-    result = run_bash(render(dbt_build_command("batch", with_interval=True)), DBT_BIN=dbt)
-    assert result.returncode == 0, result.stderr
-    args = result.stdout.splitlines()
-    assert args[:3] == ["build", "--selector", "batch"]
-    interval = json.loads(args[args.index("--vars") + 1])
-    assert interval == {
-        "interval_start": "2026-11-19T00:00:00+00:00",
-        "interval_end": "2026-11-20T00:00:00+00:00",
-    }
-    run_dir = runs / "webshop_batch_dag" / "scheduled__2026-11-19T00_00_00_00_00" / "dbt_build"
-    assert args[args.index("--target-path") + 1] == f"{run_dir}/target"
-    assert args[args.index("--log-path") + 1] == f"{run_dir}/logs"
-    assert run_dir.is_dir()
 
 
 def test_two_runs_never_share_a_dbt_folder() -> None:
@@ -107,47 +43,56 @@ def test_two_runs_never_share_a_dbt_folder() -> None:
     assert dbt_run_dir("d", "r", "dbt_build") != dbt_run_dir("d", "r", "dbt_source_freshness")
 
 
-def _freshness(tmp_path: Path, exit_code: int, statuses: list[str]) -> int:
+def _freshness(dagbag, tmp_path: Path, exit_code: int, statuses: list[str]) -> int:
     results = {
         "results": [{"unique_id": f"source.x.{i}", "status": s} for i, s in enumerate(statuses)]
     }
     # dbt writes the results file named by --output; the stand-in does the same.
-    dbt = fake_executable(
+    dbt = stand_in(
         tmp_path / "dbt",
         'out=""; while [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done\n'
         f'mkdir -p "$(dirname "$out")"; echo \'{json.dumps(results)}\' > "$out"\n'
         f"exit {exit_code}\n",
     )
-    command = render(dbt_freshness_command())
-    return run_bash(command, DBT_BIN=dbt, DBT_RUNS_DIR=str(tmp_path / "runs")).returncode
+    rendered = render_task(dagbag.dags["webshop_batch_dag"], "dbt_source_freshness", RUN_AFTER)
+    return run_bash(rendered.command, DBT_BIN=dbt).returncode
 
 
-def test_freshness_is_warn_level(tmp_path: Path) -> None:
-    assert _freshness(tmp_path, 0, ["pass", "warn"]) == 0
+def test_freshness_is_warn_level(dagbag, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DBT_RUNS_DIR", str(tmp_path / "runs"))
+    # The skip code is the one the task hands to BashOperator.
+    task = dagbag.dags["webshop_batch_dag"].get_task("dbt_source_freshness")
+    assert task.skip_on_exit_code == [FRESHNESS_STALE_EXIT]
+    assert _freshness(dagbag, tmp_path, 0, ["pass", "warn"]) == 0
     # error-level staleness: skip (BashOperator's skip_on_exit_code), never fail the run
-    assert _freshness(tmp_path, 1, ["pass", "error"]) == FRESHNESS_STALE_EXIT
+    assert _freshness(dagbag, tmp_path, 1, ["pass", "error"]) == FRESHNESS_STALE_EXIT
     # dbt could not query a source: that is a failure, not staleness
-    assert _freshness(tmp_path, 1, ["error", "runtime error"]) == 1
-    assert _freshness(tmp_path, 2, []) == 2
+    assert _freshness(dagbag, tmp_path, 1, ["error", "runtime error"]) == 1
+    assert _freshness(dagbag, tmp_path, 2, []) == 2
 
 
 def test_runs_without_vars_share_the_partial_parse(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dagbag, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DBT_RUNS_DIR", str(tmp_path / "runs"))
     # The stand-in reports whether its target path was seeded, then "parses" (writes the file).
-    dbt = fake_executable(
+    dbt = stand_in(
         tmp_path / "dbt",
         'target=""; while [ $# -gt 0 ]; do [ "$1" = --target-path ] && target="$2"; shift; done\n'
         'if [ -f "$target/partial_parse.msgpack" ]; then echo seeded; else echo cold; fi\n'
         'echo manifest > "$target/partial_parse.msgpack"\n',
     )
     outputs = [
-        run_bash(render(command, run_id=run_id), DBT_BIN=dbt).stdout.split()[0]
-        for command, run_id in (
-            (dbt_build_command("stream", with_interval=False), "run_1"),
-            (dbt_freshness_command(), "run_2"),
-            (dbt_build_command("batch", with_interval=True), "run_3"),
+        run_bash(
+            render_task(dagbag.dags[dag_id], task_id, RUN_AFTER + timedelta(hours=hour)).command,
+            DBT_BIN=dbt,
+        ).stdout.split()[0]
+        for hour, (dag_id, task_id) in enumerate(
+            (
+                ("webshop_stream_dag", "dbt_build"),
+                ("webshop_batch_dag", "dbt_source_freshness"),
+                ("webshop_batch_dag", "dbt_build"),
+            )
         )
     ]
     # The second run reuses the first one's parse; a run with --vars parses afresh.

@@ -70,6 +70,7 @@ Deno.test("a second migrate run changes nothing", async () => {
 Deno.test("an older database is upgraded in place and keeps its data", async () => {
   const files = await migrationFiles();
   const db = "test_mig_upgrade";
+  const reference = "test_mig_upgrade_reference";
   await freshDatabase(db);
   try {
     await migrate(db, "0001");
@@ -90,12 +91,17 @@ Deno.test("an older database is upgraded in place and keeps its data", async () 
       assert.deepEqual(applied.rows.map((r) => r.name), files);
       const kept = await after.query("select note from raw.upgrade_probe where id = 1");
       assert.equal(kept.rows[0]?.note, "kept");
+      await after.query("drop table raw.upgrade_probe");
     } finally {
       await after.end();
     }
-    assert.equal(await fingerprint(db), await fingerprint(db));
+    // Without the probe, the upgraded database is the one a fresh build gives.
+    await freshDatabase(reference);
+    await migrate(reference);
+    assert.equal(await fingerprint(db), await fingerprint(reference));
   } finally {
     await dropDatabase(db);
+    await dropDatabase(reference);
   }
 });
 
@@ -119,7 +125,12 @@ Deno.test("role passwords follow the environment on every migrate (credential ro
       password: "rotated-secret",
     });
     await rotated.connect();
-    await rotated.end();
+    try {
+      const who = await rotated.query("select current_user");
+      assert.equal(who.rows[0]?.current_user, "analyst");
+    } finally {
+      await rotated.end();
+    }
   } finally {
     // restore the configured password for the rest of the run
     await migrate(db);

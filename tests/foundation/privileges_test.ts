@@ -68,7 +68,8 @@ Deno.test("privileges: each role can do its job and nothing more", async (t) => 
     try {
       const who = await transformer.query("select current_user");
       assert.equal(who.rows[0].current_user, "transformer");
-      await transformer.query("select count(*) from raw.privilege_probe");
+      const read = await transformer.query("select count(*)::int as n from raw.privilege_probe");
+      assert.equal(read.rows[0]?.n, 2, "the transformer sees the loader's rows");
       await rejects(transformer.query("insert into raw.privilege_probe values (9, 'x')"));
       await rejects(transformer.query("delete from raw.privilege_probe"));
     } finally {

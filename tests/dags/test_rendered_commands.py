@@ -1,0 +1,222 @@
+"""Each DAG task's command, rendered by Airflow for a concrete run and then run for real.
+
+The stand-ins check what reaches the programs: the extractor's own CLI and interval parser read
+the extract task's arguments, the real dbt resolves each build's selector with the arguments the
+task passes (`dbt ls` in place of `dbt build`: it parses the project, touches no database), and
+the maintenance commands work on real files and a recording `airflow` stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from airflow.dag_processing.dagbag import BundleDagBag
+
+from conftest import ROOT
+from rendering import render_task, run_bash, stand_in
+
+# A manual run triggered at 05:07 UTC on 20 November (what `airflow dags test` would start).
+RUN_AFTER = datetime(2026, 11, 20, 5, 7, tzinfo=UTC)
+DBT_TASKS = [
+    ("webshop_batch_dag", "dbt_build"),
+    ("webshop_batch_dag", "dbt_source_freshness"),
+    ("webshop_stream_dag", "dbt_build"),
+]
+
+# Parses the arguments with the extractor's own CLI and interval code, prints what it got.
+PARSE_EXTRACT_ARGS = """
+import { parseCli } from "./workers/extract/cli.ts";
+import { parseInterval } from "./workers/extract/interval.ts";
+const args = parseCli(Deno.args);
+const interval = parseInterval(args.start, args.end);
+console.log(JSON.stringify({
+  start: interval.start.toISOString(),
+  end: interval.end.toISOString(),
+  user: Deno.env.get("PGUSER"),
+}));
+"""
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """DBT_RUNS_DIR for this test (the commands read it when they render and when they run)."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("DBT_RUNS_DIR", str(runs))
+    return runs
+
+
+def _recording_dbt(tmp_path: Path, record: Path, *, list_builds: bool) -> str:
+    """A dbt stand-in that records its arguments; a `build` becomes the real `dbt ls`."""
+    body = f'printf "%s\\0" "$@" > "{record}"\n'
+    if list_builds:
+        body += (
+            '[ "$1" = build ] || exit 0\n'
+            "shift\n"
+            f'exec "{os.environ["DBT_BIN"]}" --quiet ls --resource-type model --output name "$@"\n'
+        )
+    return stand_in(tmp_path / "dbt", body)
+
+
+def _recorded_args(record: Path) -> list[str]:
+    return record.read_text().split("\0")[:-1]
+
+
+def _flag(args: list[str], name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def test_extract_hands_the_run_interval_to_the_extractor_cli(
+    dagbag: BundleDagBag, tmp_path: Path
+) -> None:
+    rendered = render_task(dagbag.dags["webshop_batch_dag"], "extract", RUN_AFTER)
+    deno = stand_in(
+        tmp_path / "deno",
+        '[ "$1 $2" = "task extract" ] || { echo "unexpected deno call: $*" >&2; exit 64; }\n'
+        "shift 2\n"
+        f'exec "{os.environ["DENO_BIN"]}" eval "$PARSE_EXTRACT_ARGS" "$@"\n',
+    )
+    result = run_bash(
+        rendered.command,
+        DENO_BIN=deno,
+        LOADER_PASSWORD="s3cret",
+        PARSE_EXTRACT_ARGS=PARSE_EXTRACT_ARGS,
+    )
+    assert result.returncode == 0, result.stderr
+    parsed = json.loads(result.stdout)
+    # The timetable's interval for this run: the last complete UTC day before it.
+    assert (rendered.interval_start, rendered.interval_end) == (
+        datetime(2026, 11, 19, tzinfo=UTC),
+        datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    assert datetime.fromisoformat(parsed["start"]) == rendered.interval_start
+    assert datetime.fromisoformat(parsed["end"]) == rendered.interval_end
+    assert parsed["user"] == "loader"
+
+
+def test_extract_refuses_to_run_without_the_loader_password(
+    dagbag: BundleDagBag, tmp_path: Path
+) -> None:
+    rendered = render_task(dagbag.dags["webshop_batch_dag"], "extract", RUN_AFTER)
+    deno = stand_in(tmp_path / "deno", "echo started\n")
+    result = run_bash("unset LOADER_PASSWORD\n" + rendered.command, DENO_BIN=deno)
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "LOADER_PASSWORD is not set" in result.stderr
+
+
+def test_every_dbt_task_writes_to_a_folder_of_its_own_run(
+    dagbag: BundleDagBag, tmp_path: Path, runs_dir: Path
+) -> None:
+    folders = set()
+    for dag_id, task_id in DBT_TASKS:
+        rendered = render_task(dagbag.dags[dag_id], task_id, RUN_AFTER)
+        record = tmp_path / f"{dag_id}.{task_id}.args"
+        dbt = _recording_dbt(tmp_path, record, list_builds=False)
+        result = run_bash(rendered.command, DBT_BIN=dbt)
+        assert result.returncode == 0, result.stderr
+        args = _recorded_args(record)
+        safe_run = re.sub(r"[^A-Za-z0-9._-]+", "_", rendered.run_id)
+        run_dir = runs_dir / dag_id / safe_run / task_id
+        assert _flag(args, "--target-path") == f"{run_dir}/target"
+        assert _flag(args, "--log-path") == f"{run_dir}/logs"
+        assert _flag(args, "--project-dir") == str(ROOT)
+        assert (run_dir / "target").is_dir() and (run_dir / "logs").is_dir()
+        folders.add(run_dir)
+    assert len(folders) == len(DBT_TASKS)
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "expected", "excluded"),
+    [
+        ("webshop_batch_dag", {"dim_users", "fct_orders", "fct_order_events"}, set()),
+        ("webshop_stream_dag", {"fct_order_events", "stg_kafka__order_events"}, {"dim_users"}),
+    ],
+)
+def test_dbt_build_resolves_its_models_with_the_task_arguments(
+    dagbag: BundleDagBag,
+    tmp_path: Path,
+    runs_dir: Path,
+    dag_id: str,
+    expected: set[str],
+    excluded: set[str],
+) -> None:
+    rendered = render_task(dagbag.dags[dag_id], "dbt_build", RUN_AFTER)
+    record = tmp_path / "dbt.args"
+    result = run_bash(rendered.command, DBT_BIN=_recording_dbt(tmp_path, record, list_builds=True))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    models = set(result.stdout.split())
+    assert expected <= models, f"{dag_id} does not build {expected - models}"
+    assert not excluded & models, f"{dag_id} builds {excluded & models}"
+
+    args = _recorded_args(record)
+    if dag_id == "webshop_stream_dag":
+        # The stream build follows what has landed, not the run's clock.
+        assert "--vars" not in args
+        return
+    # dbt reads --vars as YAML: it must come out as this run's interval, half-open, in UTC.
+    interval = yaml.safe_load(_flag(args, "--vars"))
+    assert set(interval) == {"interval_start", "interval_end"}
+    assert datetime.fromisoformat(interval["interval_start"]) == rendered.interval_start
+    assert datetime.fromisoformat(interval["interval_end"]) == rendered.interval_end
+    assert datetime.fromisoformat(interval["interval_end"]).utcoffset() == timedelta(0)
+
+
+def test_delete_old_files_keeps_what_is_within_the_retention(
+    dagbag: BundleDagBag, tmp_path: Path, runs_dir: Path
+) -> None:
+    rendered = render_task(dagbag.dags["webshop_maintenance_dag"], "delete_old_files", RUN_AFTER)
+    logs = tmp_path / "logs"
+    old_log = logs / "dag_id=x" / "old.log"
+    new_log = logs / "dag_id=y" / "new.log"
+    old_run = runs_dir / "webshop_batch_dag" / "old_run" / "dbt_build" / "target" / "x.json"
+    for path in (old_log, new_log, old_run):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    forty_days_ago = (datetime.now(UTC) - timedelta(days=40)).timestamp()
+    for path in (old_log, old_run):
+        os.utime(path, (forty_days_ago, forty_days_ago))
+    result = run_bash(
+        rendered.command, AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(logs), AIRFLOW_RETENTION_DAYS="30"
+    )
+    assert result.returncode == 0, result.stderr
+    assert new_log.is_file()
+    assert not old_log.exists() and not old_log.parent.exists()
+    assert not (runs_dir / "webshop_batch_dag").exists()
+    assert result.stdout.count("1 files deleted") == 2
+
+
+def test_airflow_db_clean_purges_before_the_interval_end_minus_the_retention(
+    dagbag: BundleDagBag, tmp_path: Path
+) -> None:
+    rendered = render_task(dagbag.dags["webshop_maintenance_dag"], "airflow_db_clean", RUN_AFTER)
+    record = tmp_path / "airflow.args"
+    airflow = stand_in(
+        tmp_path / "airflow",
+        f'printf "%s\\0" "$@" "$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" > "{record}"\n',
+    )
+    conn = "postgresql://meta:pw@db/airflow"
+    result = run_bash(
+        rendered.command,
+        AIRFLOW_BIN=airflow,
+        AIRFLOW_METADATA_CONN=conn,
+        AIRFLOW_RETENTION_DAYS="30",
+    )
+    assert result.returncode == 0, result.stderr
+    *args, granted_conn = _recorded_args(record)
+    assert args[:2] == ["db", "clean"]
+    cutoff = datetime.fromisoformat(_flag(args, "--clean-before-timestamp"))
+    assert cutoff == rendered.interval_end - timedelta(days=30)
+    assert {"--skip-archive", "--yes"} <= set(args)
+    assert granted_conn == conn
+
+    # Without the granted URL the task fails before it touches anything.
+    record.unlink()
+    failed = run_bash("unset AIRFLOW_METADATA_CONN\n" + rendered.command, AIRFLOW_BIN=airflow)
+    assert failed.returncode != 0 and "AIRFLOW_METADATA_CONN is not set" in failed.stderr
+    assert not record.exists()
