@@ -32,9 +32,19 @@ logs: ## Tail every service log (SERVICE=name for one, N=lines)
 migrate: ## Upgrade the warehouse database to the newest migration
 	@$(EXEC) deno task migrate
 
+# START, END and ARGS reach the recipes as environment variables holding their unexpanded text
+# ($(value ...): make runs no $(shell ...) in them), and the recipes quote them as shell
+# variables: a quote, `$(...)` or a space is data for the CLI to judge, never make or shell code.
+# Make exports command-line variables by itself, expanding them on the way: unexport them.
+# ARGS holds several flags, so dlq-replay splits it into words on purpose (globbing off: set -f).
+unexport START END ARGS
+extract: export CLI_START = $(value START)
+extract: export CLI_END = $(value END)
+dlq-replay: export CLI_ARGS = $(value ARGS)
+
 extract: ## Land one interval from the Fake Store API: make extract START=2026-11-20 END=2026-11-21
-	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make extract START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; }
-	@$(EXEC) bash -c '$(AS_LOADER) deno task extract --start "$(START)" --end "$(END)"'
+	@test -n "$${CLI_START}" -a -n "$${CLI_END}" || { echo "usage: make extract START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; }
+	@$(EXEC) bash -c '$(AS_LOADER) deno task extract --start "$${CLI_START}" --end "$${CLI_END}"'
 
 transform: ## dbt build of every model (tests included), then source freshness
 	@$(EXEC) bash stack/dbt_transform.sh
@@ -46,7 +56,7 @@ docs: ## Generate the dbt docs site and serve it on 127.0.0.1:$DBT_DOCS_PORT
 	@$(EXEC) bash stack/dbt_docs.sh
 
 dlq-replay: ## Re-validate dead letters and land those that now pass (ARGS="--error-class schema")
-	@$(EXEC) bash -c '$(AS_LOADER) deno task dlq-replay $(ARGS)'
+	@$(EXEC) bash -c 'set -f; $(AS_LOADER) deno task dlq-replay $${CLI_ARGS}'
 
 demo: ## From a fresh clone: install, start, run the whole pipeline, print the analyses
 	@bash stack/demo.sh
