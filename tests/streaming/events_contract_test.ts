@@ -12,7 +12,7 @@ import {
   MAX_EVENT_BYTES,
   orderEventSchema,
   validateMessage,
-} from "../../workers/shared/events.ts";
+} from "../../workers/shared/mod.ts";
 import { fallbackCatalog } from "../../workers/producer/catalog.ts";
 import { malformed, MALFORMED_KINDS, type MalformedKind } from "../../workers/producer/chaos.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";

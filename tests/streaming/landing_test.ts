@@ -4,11 +4,8 @@
  * batch, poison rows isolated by splitting, and two owners of one partition taking turns.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { validateMessage } from "../../workers/shared/events.ts";
-import { createLogger, createPool } from "../../workers/shared/mod.ts";
-import type { KafkaMessage } from "kafkajs";
-import { toInbound } from "../../workers/consumer/batch_handler.ts";
-import { copyEscape, type InboundMessage, landBatch } from "../../workers/consumer/landing.ts";
+import { createLogger, createPool, validateMessage } from "../../workers/shared/mod.ts";
+import { type InboundMessage, landBatch } from "../../workers/consumer/landing.ts";
 import { fallbackCatalog } from "../../workers/producer/catalog.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";
 import { Random } from "../../workers/producer/random.ts";
@@ -56,22 +53,6 @@ async function stored(t: { group: string; topic: string }): Promise<number> {
   );
   return Number(row?.next_offset ?? -1);
 }
-
-Deno.test("copyEscape escapes what COPY's text format needs", () => {
-  assertEquals(copyEscape('{"a":"b\\\\n"}'), '{"a":"b\\\\\\\\n"}');
-  assertEquals(copyEscape("a\tb\nc\rd"), "a\\tb\\nc\\rd");
-  assertEquals(copyEscape('{"plain":1}'), '{"plain":1}');
-});
-
-Deno.test("toInbound: a wild Kafka timestamp or a missing value never stops a batch", () => {
-  const base = { key: null, value: null, offset: "7", headers: {}, attributes: 0, size: 0 };
-  for (const timestamp of ["99999999999999999", "-5", "not a number"]) {
-    assertEquals(toInbound({ ...base, timestamp } as KafkaMessage).timestampMs, -1);
-  }
-  const tombstone = toInbound({ ...base, timestamp: "1764064800123" } as KafkaMessage);
-  assertEquals([tombstone.offset, tombstone.timestampMs], [7, 1764064800123]);
-  assert(!tombstone.validation.ok && tombstone.validation.errorClass === "parse");
-});
 
 Deno.test("a batch lands once; below the stored offset is skipped; a gap is sought", async () => {
   const t = target();

@@ -4,8 +4,7 @@
  * ranges when it is unreachable), and a broker restart mid-run loses and doubles nothing.
  */
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
-import { type OrderEvent, validateMessage } from "../../workers/shared/events.ts";
-import { createLogger } from "../../workers/shared/mod.ts";
+import { createLogger, type OrderEvent, validateMessage } from "../../workers/shared/mod.ts";
 import { fallbackCatalog, fetchCatalog, loadCatalog } from "../../workers/producer/catalog.ts";
 import { MessageStream, type Outgoing } from "../../workers/producer/chaos.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";

@@ -5,9 +5,14 @@
  * shutdown or rebalance was never committed, so its messages come again.
  */
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
-import { validateMessage } from "../shared/events.ts";
-import { keyText } from "../shared/kafka.ts";
-import { errorChain, isRetriable, type Logger, type Pool } from "../shared/mod.ts";
+import {
+  errorChain,
+  isRetriable,
+  keyText,
+  type Logger,
+  type Pool,
+  validateMessage,
+} from "../shared/mod.ts";
 import { type InboundMessage, landBatch } from "./landing.ts";
 import type { LatencyRecorder } from "./metrics.ts";
 
