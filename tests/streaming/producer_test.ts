@@ -5,7 +5,7 @@
  * code (workers/producer/*_test.ts).
  */
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
-import { createLogger } from "../../workers/shared/mod.ts";
+import { createLogger, RetriableError } from "../../workers/shared/mod.ts";
 import { fetchCatalog, loadCatalog } from "../../workers/producer/catalog.ts";
 import { Random } from "../../workers/producer/random.ts";
 import {
@@ -16,12 +16,12 @@ import {
   deleteTopics,
   env,
   isTestInstance,
-  REPO,
   restartService,
+  streamNames,
   topicEnd,
-  uniqueName,
   waitCaughtUp,
   waitFor,
+  workerCommand,
 } from "./helpers.ts";
 import type { Manifest } from "../../workers/producer/publisher.ts";
 
@@ -33,41 +33,28 @@ Deno.test("catalog: users and products from the Fake Store server, fallback when
   assert(catalog.userIds.length >= 10 && catalog.products.length >= 20);
   const cents = (price: number) => Math.abs(Math.round(price * 100) - price * 100) < 1e-6;
   assert(catalog.products.every((p) => p.price >= 0 && cents(p.price)), "prices in cents");
-  const unreachable = await loadCatalog("auto", {
+  const nowhere = {
     baseUrl: "http://127.0.0.1:9/",
     users: { from: 1, to: 4 },
     products: { from: 5, to: 9 },
     random: new Random("x"),
     logger,
     timeoutMs: 500,
-  });
+  };
+  const unreachable = await loadCatalog("auto", nowhere);
   assertEquals(unreachable.source, "fallback");
   assertEquals(unreachable.userIds, [1, 2, 3, 4]);
   assertEquals(unreachable.products.map((p) => p.id), [5, 6, 7, 8, 9]);
-  await rejects(() =>
-    loadCatalog("fakestore", {
-      baseUrl: "http://127.0.0.1:9/",
-      users: { from: 1, to: 4 },
-      products: { from: 5, to: 9 },
-      random: new Random("x"),
-      logger,
-      timeoutMs: 500,
-    })
+  await rejects(
+    loadCatalog("fakestore", nowhere),
+    (error: unknown) =>
+      error instanceof RetriableError &&
+      error.message === "Fake Store not reachable at http://127.0.0.1:9/",
   );
 });
 
 Deno.test("rate 0 switches the simulator off", async () => {
-  const output = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      "workers/producer/main.ts",
-      "--rate",
-      "0",
-    ],
-    cwd: REPO,
+  const output = await workerCommand("producer/main.ts", ["--rate", "0"], {
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -81,36 +68,23 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const topic = uniqueName("t_producer");
-    const group = uniqueName("g_producer");
+    const { topic, group } = streamNames("producer");
     await createTopic(topic);
     const manifestPath = await Deno.makeTempFile({ suffix: ".json" });
-    const producer = new Deno.Command("deno", {
-      args: [
-        "run",
-        "--allow-env",
-        "--allow-net",
-        "--allow-sys",
-        "--allow-write",
-        "workers/producer/main.ts",
-        "--topic",
-        topic,
-        "--rate",
-        "400",
-        "--count",
-        "4000",
-        "--seed",
-        `resilience-${topic}`,
-        "--catalog",
-        "fallback",
-        "--manifest",
-        manifestPath,
-      ],
-      cwd: REPO,
-      env: { LOG_LEVEL: "warn" },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const producer = workerCommand("producer/main.ts", [
+      "--topic",
+      topic,
+      "--rate",
+      "400",
+      "--count",
+      "4000",
+      "--seed",
+      `resilience-${topic}`,
+      "--catalog",
+      "fallback",
+      "--manifest",
+      manifestPath,
+    ], { write: true, env: { LOG_LEVEL: "warn" }, stdout: "null", stderr: "piped" }).spawn();
     try {
       await waitFor(async () => (await topicEnd(topic)) >= 1_000, {
         timeoutMs: 30_000,
