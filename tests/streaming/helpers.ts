@@ -416,13 +416,12 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
 
 /** True while the process exists and has not exited (a zombie has), as stackctl's pid_alive. */
 async function alive(pid: number): Promise<boolean> {
-  let stat: string;
-  try {
-    stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-  // The state is the first field after the command name in parentheses, e.g. "S" or "Z".
-  return stat.slice(stat.lastIndexOf(")") + 1).trim().split(" ")[0] !== "Z";
+  // `ps`, not /proc: Deno grants /proc only with --allow-all.
+  const output = await new Deno.Command("ps", {
+    args: ["-o", "stat=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const state = new TextDecoder().decode(output.stdout).trim();
+  return output.success && state !== "" && !state.startsWith("Z");
 }
