@@ -392,13 +392,16 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
   const pid = Number((await Deno.readTextFile(pidFile)).trim());
   // Fast shutdown for PostgreSQL (SIGINT), controlled shutdown for Kafka (SIGTERM).
   Deno.kill(pid, name === "postgres" ? "SIGINT" : "SIGTERM");
-  // Until the process has exited. Under the test runner it stays a zombie until the runner
-  // (its parent) exits; the stack manager, like `alive`, counts a zombie as stopped.
+  // Until the process has exited. Under the test runner (its parent, which never reaps it) it
+  // stays a zombie until the runner exits.
   await waitFor(async () => !(await alive(pid)), {
     timeoutMs: 60_000,
     message: `${name} (pid ${pid}) did not stop`,
     intervalMs: 100,
   });
+  // A zombie still answers kill -0, so the stack manager would take it for the running
+  // service and wait for it to become healthy: its pid file is stale, remove it.
+  await new Deno.Command("rm", { args: ["-f", pidFile] }).output();
   const output = await new Deno.Command("python3", {
     args: ["stack/stackctl.py", "--instance", "test", "up", name],
     cwd: REPO,
