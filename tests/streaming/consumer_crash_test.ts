@@ -7,15 +7,14 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Random } from "../../workers/producer/random.ts";
 import {
+  accountedFor,
   assertMatchesManifest,
   closeSql,
   ConsumerProcess,
-  createTopic,
   deleteTopics,
   env,
-  landedCounts,
-  runProducer,
-  uniqueName,
+  fillTopic,
+  streamNames,
   waitCaughtUp,
   waitFor,
 } from "./helpers.ts";
@@ -25,25 +24,16 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const topic = uniqueName("t_crash");
-    const group = uniqueName("g_crash");
+    const { topic, group } = streamNames("crash");
     const seed = env.CRASH_SEED ?? String(Date.now());
     try {
-      await createTopic(topic);
-      const manifest = await runProducer(topic, [
-        "--rate",
-        "max",
-        "--count",
-        "12000",
-        "--seed",
-        `crash-${seed}`,
-        "--duplicate-pct",
-        "3",
-        "--late-pct",
-        "3",
-        "--malformed-pct",
-        "2",
-      ]);
+      const manifest = await fillTopic(topic, {
+        count: 12_000,
+        seed: `crash-${seed}`,
+        duplicatePct: 3,
+        latePct: 3,
+        malformedPct: 2,
+      });
       const total = manifest.acknowledged.total;
       const random = new Random(`crash-points-${seed}`);
       // Kill when this many messages have been accounted for (landed, dead-lettered, dropped).
@@ -51,10 +41,7 @@ Deno.test({
         .sort((a, b) => a - b);
       console.log(`CRASH_SEED=${seed}: SIGKILL after ${points.join(", ")} of ${total} messages`);
       const overrides = { CONSUMER_MAX_BYTES_PER_PARTITION: "16384", LOG_LEVEL: "warn" };
-      const accounted = async () => {
-        const counts = await landedCounts(topic);
-        return counts.events + counts.deadLetters + counts.duplicates;
-      };
+      const accounted = () => accountedFor(topic);
       for (const point of points) {
         const consumer = new ConsumerProcess(topic, group, overrides);
         await waitFor(async () => (await accounted()) >= point, {

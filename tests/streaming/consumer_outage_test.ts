@@ -9,34 +9,25 @@ import {
   assertMatchesManifest,
   closeSql,
   ConsumerProcess,
-  createTopic,
   deleteTopics,
+  fillTopic,
   isTestInstance,
   landedCounts,
   restartService,
-  runProducer,
-  uniqueName,
+  streamNames,
   waitCaughtUp,
   waitFor,
 } from "./helpers.ts";
 
 async function outage(service: "postgres" | "kafka"): Promise<void> {
-  const topic = uniqueName(`t_${service}`);
-  const group = uniqueName(`g_${service}`);
+  const { topic, group } = streamNames(service);
   try {
-    await createTopic(topic);
-    const manifest = await runProducer(topic, [
-      "--rate",
-      "max",
-      "--count",
-      "20000",
-      "--seed",
-      `outage-${topic}`,
-      "--duplicate-pct",
-      "2",
-      "--malformed-pct",
-      "1",
-    ]);
+    const manifest = await fillTopic(topic, {
+      count: 20_000,
+      seed: `outage-${topic}`,
+      duplicatePct: 2,
+      malformedPct: 1,
+    });
     const consumer = new ConsumerProcess(topic, group, {
       CONSUMER_MAX_BYTES_PER_PARTITION: "8192",
       LOG_LEVEL: "info",

@@ -5,14 +5,13 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
+  accountedFor,
   assertMatchesManifest,
   closeSql,
   ConsumerProcess,
-  createTopic,
   deleteTopics,
-  landedCounts,
-  runProducer,
-  uniqueName,
+  fillTopic,
+  streamNames,
   waitCaughtUp,
   waitFor,
 } from "./helpers.ts";
@@ -22,32 +21,24 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const topic = uniqueName("t_rebalance");
-    const group = uniqueName("g_rebalance");
+    const { topic, group } = streamNames("rebalance");
     const consumers: ConsumerProcess[] = [];
     try {
-      await createTopic(topic);
-      const manifest = await runProducer(topic, [
-        "--rate",
-        "max",
-        "--count",
-        "30000",
-        "--seed",
-        `rebalance-${topic}`,
-        "--duplicate-pct",
-        "2",
-        "--late-pct",
-        "2",
-        "--malformed-pct",
-        "1",
-      ]);
+      const manifest = await fillTopic(topic, {
+        count: 30_000,
+        seed: `rebalance-${topic}`,
+        duplicatePct: 2,
+        latePct: 2,
+        malformedPct: 1,
+      });
       const total = manifest.acknowledged.total;
       const overrides = { CONSUMER_MAX_BYTES_PER_PARTITION: "8192", LOG_LEVEL: "info" };
       const reach = async (share: number) => {
-        await waitFor(async () => {
-          const counts = await landedCounts(topic);
-          return counts.events + counts.deadLetters + counts.duplicates >= share * total;
-        }, { timeoutMs: 90_000, message: `landing did not reach ${share * 100}%`, intervalMs: 50 });
+        await waitFor(async () => (await accountedFor(topic)) >= share * total, {
+          timeoutMs: 90_000,
+          message: `landing did not reach ${share * 100}%`,
+          intervalMs: 50,
+        });
       };
       consumers.push(new ConsumerProcess(topic, group, overrides));
       await reach(0.1);

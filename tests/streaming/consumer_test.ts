@@ -9,31 +9,20 @@ import {
   assertMatchesManifest,
   closeSql,
   ConsumerProcess,
-  createTopic,
   deleteTopics,
   env,
+  fillTopic,
   landedCounts,
-  REPO,
-  runProducer,
   sql,
-  uniqueName,
+  streamNames,
   waitCaughtUp,
+  workerCommand,
 } from "./helpers.ts";
 
-const topic = uniqueName("t_chaos");
-const group = uniqueName("g_chaos");
+const { topic, group } = streamNames("chaos");
 
 async function replay(args: string[]): Promise<Record<string, unknown>> {
-  const output = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      "workers/dlq_replay/main.ts",
-      ...args,
-    ],
-    cwd: REPO,
+  const output = await workerCommand("dlq_replay/main.ts", args, {
     env: { PGUSER: "loader", PGPASSWORD: env.LOADER_PASSWORD ?? "loader", LOG_LEVEL: "warn" },
     stdout: "piped",
     stderr: "piped",
@@ -48,21 +37,13 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await createTopic(topic);
-    const manifest = await runProducer(topic, [
-      "--rate",
-      "max",
-      "--count",
-      "4000",
-      "--seed",
-      `chaos-${topic}`,
-      "--duplicate-pct",
-      "4",
-      "--late-pct",
-      "6",
-      "--malformed-pct",
-      "5",
-    ]);
+    const manifest = await fillTopic(topic, {
+      count: 4_000,
+      seed: `chaos-${topic}`,
+      duplicatePct: 4,
+      latePct: 6,
+      malformedPct: 5,
+    });
     assertEquals(manifest.acknowledged.total, 4000);
     for (const [kind, n] of Object.entries(manifest.acknowledged.malformed)) {
       assert(n > 0, `the mix has no ${kind} message`);

@@ -133,36 +133,76 @@ export async function waitFor(
   throw new Error(`Timed out after ${options.timeoutMs} ms: ${options.message}`);
 }
 
+/**
+ * `deno run` of a worker entry (`producer/main.ts`, …) with the permissions its deno task
+ * grants; `write` adds --allow-write (the producer's manifest).
+ */
+export function workerCommand(
+  entry: string,
+  args: string[],
+  options: Omit<Deno.CommandOptions, "args" | "cwd"> & { write?: boolean } = {},
+): Deno.Command {
+  const { write, ...rest } = options;
+  const permissions = ["--allow-env", "--allow-net", "--allow-sys"];
+  if (write) permissions.push("--allow-write");
+  return new Deno.Command("deno", {
+    args: ["run", ...permissions, `workers/${entry}`, ...args],
+    cwd: REPO,
+    ...rest,
+  });
+}
+
 /** Runs the producer CLI to completion and returns its manifest. */
 export async function runProducer(topic: string, args: string[]): Promise<Manifest> {
   const manifestPath = await Deno.makeTempFile({ prefix: "manifest_", suffix: ".json" });
-  const output = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      "--allow-write",
-      "workers/producer/main.ts",
-      "--topic",
-      topic,
-      "--manifest",
-      manifestPath,
-      "--catalog",
-      "fallback",
-      ...args,
-    ],
-    cwd: REPO,
-    env: { LOG_LEVEL: "warn" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const output = await workerCommand("producer/main.ts", [
+    "--topic",
+    topic,
+    "--manifest",
+    manifestPath,
+    "--catalog",
+    "fallback",
+    ...args,
+  ], { write: true, env: { LOG_LEVEL: "warn" }, stdout: "piped", stderr: "piped" }).output();
   if (!output.success) {
     throw new Error(`Producer failed:\n${new TextDecoder().decode(output.stderr).slice(-3000)}`);
   }
   const manifest = JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
   await Deno.remove(manifestPath);
   return manifest;
+}
+
+/** A topic and a consumer group no other test uses, named after `prefix`. */
+export function streamNames(prefix: string): { topic: string; group: string } {
+  return { topic: uniqueName(`t_${prefix}`), group: uniqueName(`g_${prefix}`) };
+}
+
+/** Creates `topic` and fills it with `count` messages at full speed; returns the manifest. */
+export async function fillTopic(
+  topic: string,
+  options: {
+    count: number;
+    seed: string;
+    duplicatePct?: number;
+    latePct?: number;
+    malformedPct?: number;
+  },
+): Promise<Manifest> {
+  await createTopic(topic);
+  const chaos = [
+    ["--duplicate-pct", options.duplicatePct],
+    ["--late-pct", options.latePct],
+    ["--malformed-pct", options.malformedPct],
+  ].flatMap(([flag, pct]) => pct === undefined ? [] : [String(flag), String(pct)]);
+  return await runProducer(topic, [
+    "--rate",
+    "max",
+    "--count",
+    String(options.count),
+    "--seed",
+    options.seed,
+    ...chaos,
+  ]);
 }
 
 /** A consumer worker run as a child process, exactly as the stack runs it. */
@@ -172,9 +212,7 @@ export class ConsumerProcess {
   readonly exited: Promise<Deno.CommandStatus>;
 
   constructor(topic: string, group: string, overrides: Record<string, string> = {}) {
-    this.#child = new Deno.Command("deno", {
-      args: ["run", "--allow-env", "--allow-net", "--allow-sys", "workers/consumer/main.ts"],
-      cwd: REPO,
+    this.#child = workerCommand("consumer/main.ts", [], {
       env: {
         PGUSER: "loader",
         PGPASSWORD: env.LOADER_PASSWORD ?? "loader",
@@ -246,6 +284,12 @@ export async function landedCounts(
     [topic],
   );
   return { events: row!.events, deadLetters: row!.dead_letters, duplicates: row!.duplicates };
+}
+
+/** Messages of `topic` accounted for in PostgreSQL: landed, dead-lettered or dropped. */
+export async function accountedFor(topic: string): Promise<number> {
+  const counts = await landedCounts(topic);
+  return counts.events + counts.deadLetters + counts.duplicates;
 }
 
 /** Sum of the group's stored next offsets for `topic` in PostgreSQL. */
@@ -348,12 +392,16 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
   const pid = Number((await Deno.readTextFile(pidFile)).trim());
   // Fast shutdown for PostgreSQL (SIGINT), controlled shutdown for Kafka (SIGTERM).
   Deno.kill(pid, name === "postgres" ? "SIGINT" : "SIGTERM");
-  // Until the process is gone and reaped: the stack manager treats a zombie as running.
+  // Until the process has exited. Under the test runner (its parent, which never reaps it) it
+  // stays a zombie until the runner exits.
   await waitFor(async () => !(await alive(pid)), {
     timeoutMs: 60_000,
     message: `${name} (pid ${pid}) did not stop`,
     intervalMs: 100,
   });
+  // A zombie still answers kill -0, so the stack manager would take it for the running
+  // service and wait for it to become healthy: its pid file is stale, remove it.
+  await new Deno.Command("rm", { args: ["-f", pidFile] }).output();
   const output = await new Deno.Command("python3", {
     args: ["-m", "stack.stackctl", "--instance", "test", "up", name],
     cwd: REPO,
@@ -369,12 +417,14 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
   }
 }
 
-/** `kill -0`: true while the process exists (a zombie included). */
+/** True while the process exists and has not exited (a zombie has), as stackctl's pid_alive. */
 async function alive(pid: number): Promise<boolean> {
-  const { success } = await new Deno.Command("kill", {
-    args: ["-0", String(pid)],
-    stdout: "null",
+  // `ps`, not /proc: Deno grants /proc only with --allow-all.
+  const output = await new Deno.Command("ps", {
+    args: ["-o", "stat=", "-p", String(pid)],
+    stdout: "piped",
     stderr: "null",
   }).output();
-  return success;
+  const state = new TextDecoder().decode(output.stdout).trim();
+  return output.success && state !== "" && !state.startsWith("Z");
 }

@@ -4,24 +4,37 @@
  * batch, poison rows isolated by splitting, and two owners of one partition taking turns.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { validateMessage } from "../../workers/shared/events.ts";
-import { createLogger, createPool } from "../../workers/shared/mod.ts";
-import type { KafkaMessage } from "kafkajs";
-import { toInbound } from "../../workers/consumer/batch_handler.ts";
-import { copyEscape, type InboundMessage, landBatch } from "../../workers/consumer/landing.ts";
+import { createLogger, createPool, type Pool, validateMessage } from "../../workers/shared/mod.ts";
+import { type InboundMessage, landBatch } from "../../workers/consumer/landing.ts";
 import { fallbackCatalog } from "../../workers/producer/catalog.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";
 import { Random } from "../../workers/producer/random.ts";
 import { closeSql, env, landedCounts, sql, uniqueName } from "./helpers.ts";
 
 const logger = createLogger("landing-test", { level: "error" });
-const pool = createPool({
-  PGHOST: env.PGHOST ?? "127.0.0.1",
-  PGPORT: Number(env.PGPORT ?? 5432),
-  PGDATABASE: env.PGDATABASE ?? "warehouse",
-  PGUSER: "loader",
-  PGPASSWORD: env.LOADER_PASSWORD ?? "loader",
-}, { applicationName: "landing-test", max: 4 });
+
+/** A landing test: its own pool as the consumer's role, closed with the verification pool. */
+function landingTest(name: string, fn: (pool: Pool) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    fn: async () => {
+      const pool = createPool({
+        PGHOST: env.PGHOST ?? "127.0.0.1",
+        PGPORT: Number(env.PGPORT ?? 5432),
+        PGDATABASE: env.PGDATABASE ?? "warehouse",
+        PGUSER: "loader",
+        PGPASSWORD: env.LOADER_PASSWORD ?? "loader",
+      }, { applicationName: "landing-test", max: 4 });
+      try {
+        await fn(pool);
+      } finally {
+        await pool.end();
+        await closeSql();
+      }
+    },
+  });
+}
 
 const random = new Random(crypto.randomUUID());
 const simulator = new OrderSimulator(
@@ -57,64 +70,54 @@ async function stored(t: { group: string; topic: string }): Promise<number> {
   return Number(row?.next_offset ?? -1);
 }
 
-Deno.test("copyEscape escapes what COPY's text format needs", () => {
-  assertEquals(copyEscape('{"a":"b\\\\n"}'), '{"a":"b\\\\\\\\n"}');
-  assertEquals(copyEscape("a\tb\nc\rd"), "a\\tb\\nc\\rd");
-  assertEquals(copyEscape('{"plain":1}'), '{"plain":1}');
-});
+landingTest(
+  "a batch lands once; below the stored offset is skipped; a gap is sought",
+  async (pool) => {
+    const t = target();
+    const first = messages(0, 9);
+    const result = await landBatch(pool, t, first, { logger });
+    assertEquals(result.kind, "landed");
+    assertEquals(await stored(t), 10);
+    // Kafka hands the same batch again (its committed offset lagged): nothing is written.
+    assertEquals((await landBatch(pool, t, first, { logger })).kind, "behind");
+    // An overlapping batch: the first five are skipped, the rest land.
+    const overlap = [...first.slice(5), ...messages(10, 14)];
+    const second = await landBatch(pool, t, overlap, { logger });
+    assert(second.kind === "landed");
+    assertEquals([second.skipped, second.landed], [5, 5]);
+    assertEquals((await landedCounts(t.topic)).events, 15);
+    // A batch starting above the stored offset is a gap: nothing lands until Kafka confirms it.
+    const later = messages(20, 24);
+    assertEquals(await landBatch(pool, t, later, { logger }), { kind: "gap", storedOffset: 15 });
+    const confirmed = await landBatch(pool, t, later, { logger, acceptGapFrom: 15 });
+    assert(confirmed.kind === "landed" && confirmed.landed === 5);
+    assertEquals(await stored(t), 25);
+  },
+);
 
-Deno.test("toInbound: a wild Kafka timestamp or a missing value never stops a batch", () => {
-  const base = { key: null, value: null, offset: "7", headers: {}, attributes: 0, size: 0 };
-  for (const timestamp of ["99999999999999999", "-5", "not a number"]) {
-    assertEquals(toInbound({ ...base, timestamp } as KafkaMessage).timestampMs, -1);
-  }
-  const tombstone = toInbound({ ...base, timestamp: "1764064800123" } as KafkaMessage);
-  assertEquals([tombstone.offset, tombstone.timestampMs], [7, 1764064800123]);
-  assert(!tombstone.validation.ok && tombstone.validation.errorClass === "parse");
-});
+landingTest(
+  "duplicates inside a batch and across batches are dropped and recorded",
+  async (pool) => {
+    const t = target();
+    const batch = messages(0, 5);
+    // Offsets 6 and 7 repeat the events at offsets 1 and 2, byte for byte.
+    const repeats = [batch[1]!, batch[2]!].map((m, i) => ({ ...m, offset: 6 + i }));
+    const result = await landBatch(pool, t, [...batch, ...repeats], { logger });
+    assert(result.kind === "landed");
+    assertEquals([result.landed, result.duplicates], [6, 2]);
+    const again = [batch[3]!].map((m) => ({ ...m, offset: 8 }));
+    const second = await landBatch(pool, t, again, { logger });
+    assert(second.kind === "landed");
+    assertEquals([second.landed, second.duplicates], [0, 1]);
+    const dups = await sql<{ kafka_offset: string }>(
+      "select kafka_offset from raw.order_events_duplicates where topic = $1 order by 1",
+      [t.topic],
+    );
+    assertEquals(dups.map((row) => Number(row.kafka_offset)), [6, 7, 8]);
+  },
+);
 
-Deno.test("a batch lands once; below the stored offset is skipped; a gap is sought", async () => {
-  const t = target();
-  const first = messages(0, 9);
-  const result = await landBatch(pool, t, first, { logger });
-  assertEquals(result.kind, "landed");
-  assertEquals(await stored(t), 10);
-  // Kafka hands the same batch again (its committed offset lagged): nothing is written.
-  assertEquals((await landBatch(pool, t, first, { logger })).kind, "behind");
-  // An overlapping batch: the first five are skipped, the rest land.
-  const overlap = [...first.slice(5), ...messages(10, 14)];
-  const second = await landBatch(pool, t, overlap, { logger });
-  assert(second.kind === "landed");
-  assertEquals([second.skipped, second.landed], [5, 5]);
-  assertEquals((await landedCounts(t.topic)).events, 15);
-  // A batch starting above the stored offset is a gap: nothing lands until Kafka confirms it.
-  const later = messages(20, 24);
-  assertEquals(await landBatch(pool, t, later, { logger }), { kind: "gap", storedOffset: 15 });
-  const confirmed = await landBatch(pool, t, later, { logger, acceptGapFrom: 15 });
-  assert(confirmed.kind === "landed" && confirmed.landed === 5);
-  assertEquals(await stored(t), 25);
-});
-
-Deno.test("duplicates inside a batch and across batches are dropped and recorded", async () => {
-  const t = target();
-  const batch = messages(0, 5);
-  // Offsets 6 and 7 repeat the events at offsets 1 and 2, byte for byte.
-  const repeats = [batch[1]!, batch[2]!].map((m, i) => ({ ...m, offset: 6 + i }));
-  const result = await landBatch(pool, t, [...batch, ...repeats], { logger });
-  assert(result.kind === "landed");
-  assertEquals([result.landed, result.duplicates], [6, 2]);
-  const again = [batch[3]!].map((m) => ({ ...m, offset: 8 }));
-  const second = await landBatch(pool, t, again, { logger });
-  assert(second.kind === "landed");
-  assertEquals([second.landed, second.duplicates], [0, 1]);
-  const dups = await sql<{ kafka_offset: string }>(
-    "select kafka_offset from raw.order_events_duplicates where topic = $1 order by 1",
-    [t.topic],
-  );
-  assertEquals(dups.map((row) => Number(row.kafka_offset)), [6, 7, 8]);
-});
-
-Deno.test("a poison row PostgreSQL refuses is isolated and dead-lettered", async () => {
+landingTest("a poison row PostgreSQL refuses is isolated and dead-lettered", async (pool) => {
   const t = target();
   // Valid for the schema (JSON.parse reads 1.000… as 1) but beyond PostgreSQL's numeric.
   const poison = () => {
@@ -146,7 +149,7 @@ Deno.test("a poison row PostgreSQL refuses is isolated and dead-lettered", async
   assertEquals(await stored(t), 93);
 });
 
-Deno.test("two owners of one partition take turns: every row lands once", async () => {
+landingTest("two owners of one partition take turns: every row lands once", async (pool) => {
   const t = target();
   const batch = messages(0, 199);
   const results = await Promise.all([
@@ -158,13 +161,4 @@ Deno.test("two owners of one partition take turns: every row lands once", async 
   assertEquals(landed, 200);
   assertEquals(await landedCounts(t.topic), { events: 200, deadLetters: 0, duplicates: 0 });
   assertEquals(await stored(t), 200);
-});
-
-Deno.test({
-  name: "close pools",
-  sanitizeResources: false,
-  fn: async () => {
-    await pool.end();
-    await closeSql();
-  },
 });

@@ -5,9 +5,14 @@
  * shutdown or rebalance was never committed, so its messages come again.
  */
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
-import { validateMessage } from "../shared/events.ts";
-import { keyText } from "../shared/kafka.ts";
-import { errorChain, isRetriable, type Logger, type Pool } from "../shared/mod.ts";
+import {
+  errorChain,
+  isRetriable,
+  keyText,
+  type Logger,
+  type Pool,
+  validateMessage,
+} from "../shared/mod.ts";
 import { type InboundMessage, landBatch } from "./landing.ts";
 import type { LatencyRecorder } from "./metrics.ts";
 
@@ -134,7 +139,7 @@ export function createBatchHandler(
           delay_ms: delay,
           error: errorChain(error),
         });
-        if (!(await waitOwning(payload, delay))) {
+        if (!(await waitOwning(payload, delay, log))) {
           log.info("Abandoning the batch: consumer stopping or partition moved", { attempt });
           return;
         }
@@ -166,7 +171,11 @@ export function createBatchHandler(
 }
 
 /** Sleeps `ms` in slices, heartbeating; false when the batch should be abandoned. */
-async function waitOwning(payload: EachBatchPayload, ms: number): Promise<boolean> {
+export async function waitOwning(
+  payload: Pick<EachBatchPayload, "isRunning" | "isStale" | "heartbeat">,
+  ms: number,
+  log: Logger,
+): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (!payload.isRunning() || payload.isStale()) return false;
@@ -177,6 +186,9 @@ async function waitOwning(payload: EachBatchPayload, ms: number): Promise<boolea
       // A rebalance took the partition (or may have): let the new owner take over.
       const type = (error as { type?: string }).type ?? "";
       if (/REBALANCE|ILLEGAL_GENERATION|UNKNOWN_MEMBER/.test(type)) return false;
+      // Anything else (the broker briefly unreachable) does not end the ownership: keep waiting,
+      // but say so, since a session timeout may follow.
+      log.warn("Heartbeat failed while waiting to retry the batch", { error: errorChain(error) });
     }
   }
   return payload.isRunning() && !payload.isStale();

@@ -3,7 +3,7 @@
  * the PostgreSQL commit time minus the Kafka message timestamp (set by the producer at send).
  * A 1 ms histogram up to one minute keeps memory flat however many messages pass.
  */
-import type { InboundMessage } from "./landing.ts";
+import type { InboundMessage } from "./plan.ts";
 
 const BUCKETS = 60_000;
 

@@ -1,5 +1,5 @@
 /**
- * Streaming status for `make status`: per partition of ORDER_EVENTS_TOPIC, the broker's end
+ * `main.ts status [--json]`, the streaming status for `make status`: per partition of ORDER_EVENTS_TOPIC, the broker's end
  * offset, the next offset PostgreSQL holds for CONSUMER_GROUP (the truth: lag is counted from
  * it), the group's committed offset in Kafka (a hint), and the lag; then landed, dead-letter
  * and duplicate counts and the last landed time. Exit 1 when Kafka or PostgreSQL is unreachable.
@@ -8,10 +8,7 @@
  */
 import { logLevel } from "kafkajs";
 import { z } from "zod";
-import { createKafka } from "../shared/kafka.ts";
-import { createLogger, createPool, parseConfig, pgEnv, runMain } from "../shared/mod.ts";
-
-const logger = createLogger("stream-status");
+import { createKafka, createPool, type Logger, parseConfig, pgEnv } from "../shared/mod.ts";
 
 interface PartitionStatus {
   partition: number;
@@ -32,16 +29,17 @@ interface TableStatus {
 }
 
 async function kafkaStatus(
+  logger: Logger,
   brokers: string,
   topic: string,
   group: string,
 ): Promise<Array<Omit<PartitionStatus, "landed_offset" | "lag">>> {
-  const admin = createKafka(brokers, {
+  const admin = (await createKafka(brokers, {
     clientId: "stream-status",
     logger,
     level: logLevel.NOTHING,
     retry: { retries: 1 },
-  }).admin();
+  })).admin();
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
@@ -60,14 +58,15 @@ async function kafkaStatus(
   }
 }
 
-async function main(): Promise<number> {
+/** Prints the status (a table, or one JSON line with `--json`); exit code 1 when unreachable. */
+export async function status(logger: Logger, args: readonly string[]): Promise<number> {
   const config = parseConfig(z.object({
     ...pgEnv,
     KAFKA_BROKERS: z.string().min(1).default("127.0.0.1:9092"),
     ORDER_EVENTS_TOPIC: z.string().min(1).default("order_events"),
     CONSUMER_GROUP: z.string().min(1).default("order-events-loader"),
   }));
-  const asJson = Deno.args.includes("--json");
+  const asJson = args.includes("--json");
   const topic = config.ORDER_EVENTS_TOPIC;
   const group = config.CONSUMER_GROUP;
   const problems: string[] = [];
@@ -115,7 +114,7 @@ async function main(): Promise<number> {
     await pool.end().catch(() => {});
   }
   // Kafka after PostgreSQL: an end offset read later is never below the landed one.
-  const kafka = await kafkaStatus(config.KAFKA_BROKERS, topic, group).catch((error) => {
+  const kafka = await kafkaStatus(logger, config.KAFKA_BROKERS, topic, group).catch((error) => {
     problems.push(`Kafka at ${config.KAFKA_BROKERS}: ${error.message}`);
     return null;
   });
@@ -163,8 +162,4 @@ async function main(): Promise<number> {
     console.log(lines.join("\n"));
   }
   return problems.length > 0 ? 1 : 0;
-}
-
-if (import.meta.main) {
-  await runMain(logger, main);
 }

@@ -9,11 +9,12 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeIssues, ERROR_CLASSES } from "../shared/events.ts";
 import {
   ConfigError,
   createLogger,
   createPool,
+  describeIssues,
+  ERROR_CLASSES,
   parseConfig,
   pgEnv,
   runMain,

@@ -6,8 +6,14 @@
  * marks the rows replayed; a replayed row is never examined again.
  */
 import { Buffer } from "node:buffer";
-import { validateMessage } from "../shared/events.ts";
-import { type Logger, type Pool, type PoolClient, withClient } from "../shared/mod.ts";
+import {
+  isDataError,
+  type Logger,
+  type Pool,
+  type PoolClient,
+  validateMessage,
+  withClient,
+} from "../shared/mod.ts";
 
 /** Which dead letters to re-examine (all conditions must hold; replayed rows never are). */
 export interface ReplayFilters {
@@ -181,8 +187,7 @@ async function replayOne(client: PoolClient, row: DeadLetterRow): Promise<Outcom
     await client.query("release savepoint replay_row");
     return { kind, eventId };
   } catch (error) {
-    const code = (error as { code?: string }).code ?? "";
-    if (!code.startsWith("22") && !code.startsWith("54")) throw error;
+    if (!isDataError(error)) throw error;
     await client.query("rollback to savepoint replay_row");
     return { kind: "invalid", reason: `PostgreSQL refused the event: ${(error as Error).message}` };
   }

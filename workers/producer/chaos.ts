@@ -6,7 +6,7 @@
  * an escaped NUL, an unknown schema version, a key that is not the order id, and a value over
  * the consumer's size cap (but under the broker's limit).
  */
-import { type ErrorClass, MAX_EVENT_BYTES, type OrderEvent } from "../shared/events.ts";
+import { type ErrorClass, MAX_EVENT_BYTES, type OrderEvent } from "../shared/mod.ts";
 import type { OrderSimulator } from "./lifecycle.ts";
 import type { Random } from "./random.ts";
 

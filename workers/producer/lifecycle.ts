@@ -4,7 +4,7 @@
  * interleaved way, as a shop's traffic does. Every draw comes from the seeded Random, so a seed
  * (and the clock) reproduces the events exactly.
  */
-import { CHANNELS, type OrderEvent, PAYMENT_METHODS, SCHEMA_VERSION } from "../shared/events.ts";
+import { CHANNELS, type OrderEvent, PAYMENT_METHODS, SCHEMA_VERSION } from "../shared/mod.ts";
 import { type Catalog, type Product, round2 } from "./catalog.ts";
 import type { Random } from "./random.ts";
 

@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { CompressionTypes, type Producer } from "kafkajs";
-import { errorChain, type Logger } from "../shared/mod.ts";
+import { errorChain, isRetriable, type Logger } from "../shared/mod.ts";
 import { MALFORMED_KINDS, type MalformedKind, type MessageStream, type Outgoing } from "./chaos.ts";
 
 /** What the broker acknowledged. */
@@ -111,6 +111,15 @@ export async function publish(
         });
         break;
       } catch (error) {
+        // A send no retry can fix (a message over the broker's limit, a missing topic or
+        // permission, a broken idempotence sequence) stops the run: resending would loop forever.
+        if (!isRetriable(error)) {
+          throw new Error(
+            `Sending ${messages.length} messages to topic ${options.topic} failed ` +
+              "with an error no retry can fix",
+            { cause: error },
+          );
+        }
         // The idempotent producer already retried; a send that still failed may or may not
         // have landed, so sending it again can duplicate it (the consumer drops duplicates).
         manifest.resent_batches++;

@@ -1,6 +1,7 @@
 /** PostgreSQL helpers shared by workers: a pool from config, and a transaction wrapper. */
 // @ts-types="@types/pg"
 import pg from "pg";
+import { RetriableError } from "./errors.ts";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -31,6 +32,16 @@ export function createPool(
   });
 }
 
+/** Options of `withClient`. */
+export interface WithClientOptions {
+  /**
+   * What `work` does, e.g. "landing". When set, a failure after the connection was lost (the
+   * client emitted 'error') is rethrown as a RetriableError naming it. Only for work that is
+   * one transaction: nothing was committed when the connection died, so a retry is safe.
+   */
+  retriableWhenLost?: string;
+}
+
 /**
  * Runs `work` on one checked-out client and releases it. pg-pool drops its own error listener
  * while a client is checked out: without this one, a server that goes away between two queries
@@ -40,6 +51,7 @@ export function createPool(
 export async function withClient<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
+  options: WithClientOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -50,9 +62,16 @@ export async function withClient<T>(
   try {
     return await work(client);
   } catch (error) {
+    const lost = broken !== undefined;
     // The query can reject before the 'error' event fires, and a failed client's state is not
     // worth trusting: after any failure the client is destroyed (the pool opens a new one).
     broken ??= error instanceof Error ? error : new Error(String(error));
+    if (lost && options.retriableWhenLost !== undefined) {
+      throw new RetriableError(
+        `Lost the PostgreSQL connection while ${options.retriableWhenLost}`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     client.off("error", onError);

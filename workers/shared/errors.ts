@@ -41,7 +41,12 @@ const RETRIABLE_NET_CODES = new Set([
   "ENOTCONN",
 ]);
 
-/** The single decision: is this error worth another try? Walks the cause chain. */
+/**
+ * The single decision: is this error worth another try? Walks the cause chain. kafkajs marks
+ * its own errors with `retriable`; after its retrier gives up it wraps them in an error marked
+ * false (KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError), so the flag is read on
+ * every link: a retriable cause under an exhausted retry is still a retriable outage.
+ */
 export function isRetriable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
@@ -52,6 +57,7 @@ export function isRetriable(error: unknown): boolean {
     ) {
       return false;
     }
+    if ((current as { retriable?: unknown }).retriable === true) return true;
     const code = (current as { code?: unknown }).code;
     if (
       typeof code === "string" && (RETRIABLE_PG_CODES.has(code) || RETRIABLE_NET_CODES.has(code))
@@ -77,4 +83,14 @@ export function isRetriable(error: unknown): boolean {
  */
 export class GaveUpError extends Error {
   override name = "GaveUpError";
+}
+
+/**
+ * A data error: PostgreSQL refused a value (SQLSTATE class 22, e.g. a number beyond `numeric`)
+ * or hit a size limit (class 54). The row is at fault, not the connection: it is dead-lettered,
+ * never retried.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("54"));
 }

@@ -1,8 +1,8 @@
 /**
  * The order event contract, version 1: the one zod schema the producer writes to and the consumer
  * and the dead-letter replay validate against. docs/events.md documents it and
- * docs/events.schema.json is generated from it (`deno task events:schema`); a test keeps all
- * three in step.
+ * docs/events.schema.json is generated from it (`deno task events:schema`, stack/events_schema.ts);
+ * a test keeps all three in step.
  *
  * A Kafka message is valid when its value is at most MAX_EVENT_BYTES, decodes as UTF-8, parses as
  * JSON, matches the schema, and its key equals the event's order_id (the key is what keeps one
@@ -95,13 +95,6 @@ export type Validation =
 // TextDecoder on small messages; the result is the same.
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** Decodes `bytes` as UTF-8 text PostgreSQL can store, or null (invalid UTF-8, or a NUL). */
-export function storableText(bytes: Uint8Array): string | null {
-  if (!isUtf8(bytes)) return null;
-  const text = utf8.decode(bytes);
-  return text.includes("\u0000") ? null : text;
-}
-
 /** Validates one message value (and its key) against the v1 contract; never throws. */
 export function validateMessage(
   value: Uint8Array | null,
@@ -173,11 +166,4 @@ export function eventsJsonSchema(): Record<string, unknown> {
       `The consumer also refuses values over ${MAX_EVENT_BYTES} bytes and keys other than order_id.`,
     ...Object.fromEntries(Object.entries(generated).filter(([key]) => key !== "$schema")),
   };
-}
-
-if (import.meta.main) {
-  // `deno task events:schema`: regenerate docs/events.schema.json.
-  const target = new URL("../../docs/events.schema.json", import.meta.url);
-  await Deno.writeTextFile(target, JSON.stringify(eventsJsonSchema(), null, 2) + "\n");
-  console.log(`Wrote ${target.pathname}`);
 }

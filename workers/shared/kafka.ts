@@ -1,9 +1,11 @@
 /**
  * Kafka client helpers shared by the streaming workers (producer, consumer, status): one client
- * factory that routes kafkajs' own log lines into the worker's structured logger.
+ * factory that routes kafkajs' own log lines into the worker's structured logger. kafkajs is
+ * imported on first use: the batch workers load this module through mod.ts and must not pay
+ * for (or need env access to load) a Kafka client they never open.
  */
 import process from "node:process";
-import { Kafka, type LogEntry, logLevel } from "kafkajs";
+import type { Kafka, LogEntry, logLevel as LogLevel } from "kafkajs";
 import type { Logger } from "./log.ts";
 
 let warningsRouted = false;
@@ -25,21 +27,24 @@ export interface KafkaOptions {
   clientId: string;
   logger: Logger;
   /** kafkajs lines below this level are dropped (default WARN: kafkajs is chatty at INFO). */
-  level?: logLevel;
+  level?: LogLevel;
   /** Client-level retries; the default suits daemons that must ride out a broker restart. */
   retry?: { retries: number; initialRetryTime?: number; maxRetryTime?: number };
+  /** Connection and request timeouts (default 3 s and 30 s; a health check wants less). */
+  timeouts?: { connectionMs: number; requestMs: number };
 }
 
 /** A kafkajs client for `brokers` ("host:port,host:port") logging through `logger`. */
-export function createKafka(brokers: string, options: KafkaOptions): Kafka {
+export async function createKafka(brokers: string, options: KafkaOptions): Promise<Kafka> {
+  const { Kafka, logLevel } = await import("kafkajs");
   const logger = options.logger.child({ component: "kafkajs" });
   routeProcessWarnings(options.logger);
   return new Kafka({
     clientId: options.clientId,
     brokers: brokers.split(",").map((broker) => broker.trim()).filter(Boolean),
     logLevel: options.level ?? logLevel.WARN,
-    connectionTimeout: 3_000,
-    requestTimeout: 30_000,
+    connectionTimeout: options.timeouts?.connectionMs ?? 3_000,
+    requestTimeout: options.timeouts?.requestMs ?? 30_000,
     retry: options.retry ?? { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     logCreator: () => (entry: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = entry.log;
