@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +64,28 @@ def test_a_daemon_starts_healthy_is_not_started_twice_and_stops(
     assert not supervise.pid_alive(pid)
     assert supervise.running_pid(cfg, "sleeper") is None
     assert not (Path(cfg["STATE_DIR"]) / "run" / "sleeper.pid").exists()
+
+
+def test_a_dead_unreaped_service_counts_as_stopped(cfg: dict[str, str]) -> None:
+    # A killed child of this process stays a zombie until it is waited for; a restart by another
+    # process must not take it for the running service.
+    marker = f"{cfg['STACK_INSTANCE']}/zombie"
+    child = subprocess.Popen(["sleep", "60"], env={**os.environ, "WEBSHOP_SERVICE": marker})
+    pidfile = Path(cfg["STATE_DIR"]) / "run" / "zombie.pid"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text(str(child.pid))
+    try:
+        assert supervise.running_pid(cfg, "zombie") == child.pid
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while supervise.pid_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert Path(f"/proc/{child.pid}").exists(), "the zombie must still be unreaped here"
+        assert supervise.running_pid(cfg, "zombie") is None
+        assert not pidfile.exists()
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_taken_port_is_named_with_its_setting(cfg: dict[str, str], sleeper: dict) -> None:

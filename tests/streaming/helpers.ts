@@ -399,9 +399,6 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
     message: `${name} (pid ${pid}) did not stop`,
     intervalMs: 100,
   });
-  // A zombie still answers kill -0, so the stack manager would take it for the running
-  // service and wait for it to become healthy: its pid file is stale, remove it.
-  await new Deno.Command("rm", { args: ["-f", pidFile] }).output();
   const output = await new Deno.Command("python3", {
     args: ["-m", "stack.stackctl", "--instance", "test", "up", name],
     cwd: REPO,

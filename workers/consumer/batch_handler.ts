@@ -6,6 +6,7 @@
  */
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import {
+  backoffDelay,
   errorChain,
   isRetriable,
   keyText,
@@ -133,7 +134,7 @@ export function createBatchHandler(
           return;
         }
         stats.retries++;
-        const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(attempt - 1, 10));
+        const delay = backoffDelay(attempt, backoff);
         log.warn("Landing failed, will retry", {
           attempt,
           delay_ms: delay,

@@ -4,7 +4,14 @@
  * (not configurable): exactly-once depends on both.
  */
 import type { Consumer, Kafka } from "kafkajs";
-import { errorChain, isRetriable, type Logger, type Pool, withClient } from "../shared/mod.ts";
+import {
+  backoffDelay,
+  errorChain,
+  isRetriable,
+  type Logger,
+  type Pool,
+  withClient,
+} from "../shared/mod.ts";
 import { createBatchHandler, type HandlerStats } from "./batch_handler.ts";
 import type { LatencyRecorder } from "./metrics.ts";
 
@@ -141,7 +148,7 @@ export async function checkDatabase(
       return;
     } catch (error) {
       if (!isRetriable(error)) throw error;
-      const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+      const delay = backoffDelay(attempt + 1, { initialMs: 250, maxMs: 10_000 });
       logger.warn("PostgreSQL not reachable yet, will retry", {
         attempt,
         delay_ms: delay,

@@ -6,7 +6,13 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
-import { type Pool, type PoolClient, withClient, withTransaction } from "../shared/mod.ts";
+import {
+  copyEscape,
+  type Pool,
+  type PoolClient,
+  withClient,
+  withTransaction,
+} from "../shared/mod.ts";
 import type { Interval } from "./interval.ts";
 import type { Entity, RejectedRecord, ValidRecord } from "./schemas.ts";
 
@@ -84,18 +90,10 @@ export async function startRun(
   return rows[0] ?? { user: "unknown", superuser: false };
 }
 
-/** COPY text format: escape the backslash and the characters that end a field or a row. */
-function copyField(value: string): string {
-  return value.replace(
-    /[\\\n\r\t]/g,
-    (char) => char === "\\" ? "\\\\" : char === "\n" ? "\\n" : char === "\r" ? "\\r" : "\\t",
-  );
-}
-
 function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
   const fixed = [
-    copyField(batch.endpoint),
-    copyField(batch.requestUrl),
+    copyEscape(batch.endpoint),
+    copyEscape(batch.requestUrl),
     String(batch.httpStatus),
     run.interval.start.toISOString(),
     run.interval.end.toISOString(),
@@ -104,7 +102,7 @@ function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
   let chunk: string[] = [];
   for (const record of batch.records) {
     chunk.push(
-      `${run.loadId}\t${record.recordId}\t${copyField(record.payloadJson)}\t` +
+      `${run.loadId}\t${record.recordId}\t${copyEscape(record.payloadJson)}\t` +
         `${record.payloadHash}\t${fixed}\n`,
     );
     if (chunk.length >= 1000) {

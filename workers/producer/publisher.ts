@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { CompressionTypes, type Producer } from "kafkajs";
-import { errorChain, isRetriable, type Logger } from "../shared/mod.ts";
+import { backoffDelay, errorChain, isRetriable, type Logger } from "../shared/mod.ts";
 import { MALFORMED_KINDS, type MalformedKind, type MessageStream, type Outgoing } from "./chaos.ts";
 
 /** What the broker acknowledged. */
@@ -123,7 +123,7 @@ export async function publish(
         // The idempotent producer already retried; a send that still failed may or may not
         // have landed, so sending it again can duplicate it (the consumer drops duplicates).
         manifest.resent_batches++;
-        const delay = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5));
+        const delay = backoffDelay(attempt + 1, { initialMs: 250, maxMs: 5_000 });
         options.logger.warn("Send failed, resending", {
           attempt,
           delay_ms: delay,

@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { z } from "zod";
+import { formatIssues } from "./zod_issues.ts";
 
 /** The consumer's cap on one message value; the broker's own limit (~1 MiB) sits above it. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -146,13 +147,9 @@ export function validateMessage(
   return { ok: true, event: parsed.data, text: storable ?? text };
 }
 
-/** One line naming each failing field, e.g. `quantity: Too big: expected number to be <=100`. */
+/** One line naming each failing field of an event (at most ten, 2,000 characters: it is stored). */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const parts = issues.slice(0, 10).map((issue) =>
-    `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`
-  );
-  if (issues.length > 10) parts.push(`and ${issues.length - 10} more`);
-  return parts.join("; ").slice(0, 2000);
+  return formatIssues(issues, { maxIssues: 10, maxChars: 2000 });
 }
 
 /** The JSON Schema (draft 2020-12) generated from `orderEventSchema`, as written to docs/. */
