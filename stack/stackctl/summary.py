@@ -27,7 +27,9 @@ PYTEST_PART = re.compile(r"(\d+) (\w+)")
 PLAIN = re.compile(
     r"^(?:[\w-]+: )?(?P<passed>\d+) passed, (?P<failed>\d+) failed(?:, (?P<skipped>\d+) skipped)?$"
 )
-DBT = re.compile(r"\bDone\. (?P<pairs>PASS=\d+(?: [A-Z-]+=\d+)*)")
+# dbt starts the line, after its own clock at most: a line that only quotes it (a test name) is
+# not dbt's.
+DBT = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?Done\. (?P<pairs>PASS=\d+(?: [A-Z-]+=\d+)*)")
 
 # Where each word of a closing line goes; words not listed (warnings, measured, rerun) are
 # not tests.

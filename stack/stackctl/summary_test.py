@@ -61,6 +61,14 @@ def test_dbt_nodes_are_reported_apart_from_tests() -> None:
     assert dbt_line(summary.dbt_nodes) == "PASS=150 WARN=2 ERROR=0 SKIP=1 NO-OP=0 TOTAL=153"
 
 
+def test_a_line_quoting_dbt_is_not_dbt() -> None:
+    output = (
+        "stack/stackctl/summary_test.py::test_x[Done. PASS=40 WARN=0 ERROR=0 TOTAL=40] PASSED\n"
+        "Done. PASS=3 WARN=0 ERROR=1 SKIP=0 TOTAL=4"
+    )
+    assert parse(output).dbt_nodes == {"PASS": 3, "WARN": 0, "ERROR": 1, "SKIP": 0, "TOTAL": 4}
+
+
 def test_every_closing_line_of_a_suite_is_summed() -> None:
     output = "ok | 3 passed | 0 failed (1s)\nnoise\n== 2 passed, 1 skipped in 1.0s =="
     assert parse(output).tests == Counts(5, 0, 1)
