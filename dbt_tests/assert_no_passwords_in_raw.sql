@@ -2,7 +2,7 @@
 -- of SECRET_KEY_PATTERN in workers/extract/http_client.ts) at any depth before landing a record
 -- and before recording a rejected one. Returns every raw or reject row that still carries one.
 {%- set secret_key_path -%}
-'$.** ? (@.type() == "object").keyvalue() ? (@.key like_regex "passw(or)?d|pwd|passphrase|secret|token|hash" flag "i")'
+    '$.** ? (@.type() == "object").keyvalue() ? (@.key like_regex "passw(or)?d|pwd|passphrase|secret|token|hash" flag "i")'
 {%- endset %}
 
 with
