@@ -136,8 +136,9 @@ export async function runExtract(
         load_ids: lock.abandoned,
       });
     }
-    const role = await startRun(deps.pool, run);
+    // Set before the insert: if the role query after it fails, the row is still closed.
     started = true;
+    const role = await startRun(deps.pool, run);
     if (role.superuser) {
       logger.warn("Connected as a superuser; the extractor should run as the loader role", {
         user: role.user,
