@@ -1,5 +1,10 @@
--- Passwords never reach the warehouse: the extractor drops `password` before landing a user
--- (and before recording a rejected one). Returns every raw row that still carries one.
+-- Secrets never reach the warehouse: the extractor drops every secret-looking key (the pattern
+-- of SECRET_KEY_PATTERN in workers/extract/http_client.ts) at any depth before landing a record
+-- and before recording a rejected one. Returns every raw or reject row that still carries one.
+{%- set secret_key_path -%}
+    '$.** ? (@.type() == "object").keyvalue() ? (@.key like_regex "passw(or)?d|pwd|passphrase|secret|token|hash" flag "i")'
+{%- endset %}
+
 with
 
 raw_users as (
@@ -7,7 +12,7 @@ raw_users as (
         'raw.fakestore_users' as found_in,
         cast(record_id as text) as record_key
     from {{ source('fakestore', 'users') }}
-    where payload ? 'password'
+    where jsonb_path_exists(payload, {{ secret_key_path }})
 ),
 
 rejected_users as (
@@ -15,7 +20,7 @@ rejected_users as (
         'audit.extract_rejects' as found_in,
         record_key
     from {{ source('audit', 'extract_rejects') }}
-    where payload ? 'password' or payload -> 'user' ? 'password'
+    where jsonb_path_exists(payload, {{ secret_key_path }})
 )
 
 select * from raw_users

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ExtractFailedError, runExtract } from "../../workers/extract/extract_run.ts";
 import { UpstreamError } from "../../workers/extract/http_client.ts";
+import { ABANDONED_ERROR } from "../../workers/extract/run_lock.ts";
 import {
   asOfDate,
   cartDateParams,
@@ -45,7 +46,7 @@ const ENTITIES: Entity[] = ["products", "users", "carts"];
 function extract(
   interval: Interval,
   headers: Record<string, string> = {},
-  overrides: Partial<{ retries: number; timeoutMs: number }> = {},
+  overrides: Partial<{ retries: number; timeoutMs: number; fetch: typeof fetch }> = {},
 ) {
   daysUsed.add(asOfDate(interval));
   return runExtract(
@@ -435,8 +436,12 @@ Deno.test("when the failure cannot be recorded, the run's own error is still wha
 const cliLogs: string[] = [];
 const env = Deno.env.toObject();
 
-async function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  const command = new Deno.Command(Deno.execPath(), {
+function cliCommand(
+  args: string[],
+  extraEnv: Record<string, string>,
+  output: "piped" | "null",
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "workers/extract/main.ts", ...args],
     cwd: new URL("../../", import.meta.url).pathname,
     env: {
@@ -447,10 +452,13 @@ async function cli(args: string[], extraEnv: Record<string, string> = {}) {
       EXTRACT_HTTP_BACKOFF_MS: "10",
       ...extraEnv,
     },
-    stdout: "piped",
-    stderr: "piped",
+    stdout: output,
+    stderr: output,
   });
-  const output = await command.output();
+}
+
+async function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const output = await cliCommand(args, extraEnv, "piped").output();
   const stderr = new TextDecoder().decode(output.stderr);
   cliLogs.push(stderr);
   return { code: output.code, stdout: new TextDecoder().decode(output.stdout), stderr };
@@ -513,6 +521,146 @@ Deno.test("CLI: exit 0 when the day landed, 1 with the URL when the source is do
   assert.match(last.msg, /Connection refused.* \(2 attempts\)/);
   assert.equal((await lastAudit(down)).status, "failed");
   assert.equal(await landedCount(down), 0);
+});
+
+// ---- what a run leaves in the audit tables, whatever happens --------------------------------
+
+/** A fetch that appends `extra` to the /users list the server answers. */
+function appendingUsers(extra: Json[]): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (new URL(input instanceof Request ? input.url : input).pathname !== "/users") {
+      return response;
+    }
+    const users = await response.json() as Json[];
+    return new Response(JSON.stringify([...users, ...extra]), {
+      status: response.status,
+      headers: response.headers,
+    });
+  };
+}
+
+Deno.test("records with U+0000 or a lone surrogate are rejected and stored; the run is closed", async () => {
+  const interval = day("2026-08-22");
+  await forget(interval);
+  daysUsed.add(asOfDate(interval));
+  const users = await served(`${server.url}/users`, asOfDate(interval)) as Json[];
+  const like = (id: number, username: string, name: Json) => ({
+    ...users[0]!,
+    id,
+    username,
+    name,
+    password: "never-stored",
+  });
+  const nul = like(9001, "nul\u0000user", users[0]!.name as Json);
+  const lone = like(9002, "lone", { firstname: "x\ud800", lastname: "\udfffy" });
+  const error = await extract(interval, {}, { fetch: appendingUsers([nul, lone]) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ExtractFailedError, String(error));
+  assert.match(error.message, /^2 record\(s\) rejected, nothing landed/);
+  assert.equal(error.auditError, undefined);
+  const audit = await auditRow(error.loadId);
+  assert.equal(audit.status, "failed");
+  assert.ok(audit.finished_at instanceof Date);
+  assert.equal(await landedCount(interval), 0);
+  const { rows } = await admin.query(
+    `select record_key, payload, payload_text, reason from audit.extract_rejects
+     where load_id = $1 order by record_key`,
+    [error.loadId],
+  );
+  assert.deepEqual(rows.map((row) => row.record_key), ["id 9001", "id 9002"]);
+  for (const row of rows) {
+    assert.match(row.reason, /contains U\+0000 or a lone surrogate/);
+    assert.equal("password" in row.payload, false);
+  }
+  // payload: queryable, with U+FFFD; payload_text: the record exactly, secrets removed.
+  assert.equal(rows[0].payload.username, "nul\ufffduser");
+  assert.deepEqual(rows[1].payload.name, { firstname: "x\ufffd", lastname: "\ufffdy" });
+  const { password: _n, ...nulAsReceived } = nul;
+  const { password: _l, ...loneAsReceived } = lone;
+  assert.deepEqual(JSON.parse(rows[0].payload_text), nulAsReceived);
+  assert.deepEqual(JSON.parse(rows[1].payload_text), loneAsReceived);
+});
+
+Deno.test("an unexpected error mid-run still closes the audit row as failed", async () => {
+  const interval = day("2026-08-23");
+  await forget(interval);
+  const surprise = new TypeError("records.forEach is not a function");
+  const error = await runExtract({
+    pool: loader,
+    logger,
+    http: {
+      // A body the fetch phase accepts but validation cannot walk: validation throws.
+      getJson: () =>
+        Promise.resolve({
+          url: "http://fakestore.test/x",
+          status: 200,
+          body: { not: "a list" },
+          headers: new Headers({ "X-Fakestore-As-Of": asOfDate(interval) }),
+          attempts: 1,
+          receivedAt: new Date(),
+          elapsedMs: 1,
+        }),
+    },
+  }, { interval, sourceBaseUrl: "http://fakestore.test" }).then(() => undefined, (e) => e);
+  assert.ok(error instanceof ExtractFailedError, String(error));
+  assert.match(error.message, /^Extract failed unexpectedly: /);
+  assert.equal((error.cause as Error).name, surprise.name);
+  const audit = await auditRow(error.loadId);
+  assert.equal(audit.status, "failed");
+  assert.equal(audit.error, error.message);
+});
+
+Deno.test("CLI: a SIGKILLed run leaves a running row that the next run marks failed", async () => {
+  const interval = day("2026-07-03");
+  await forget(interval);
+  daysUsed.add(asOfDate(interval));
+  // A source that never answers: the run waits in its fetch phase, its audit row running.
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => answer = resolve);
+  const silent = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async () => {
+      await answered;
+      return new Response("gone", { status: 503 });
+    },
+  );
+  const child = cliCommand(["--start", "2026-07-03", "--end", "2026-07-04"], {
+    FAKESTORE_BASE_URL: `http://127.0.0.1:${silent.addr.port}`,
+  }, "null").spawn();
+  try {
+    let running: Json | undefined;
+    for (let waited = 0; running === undefined && waited < 30_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const { rows } = await admin.query(
+        "select * from audit.extract_runs where interval_start = $1 and status = 'running'",
+        [interval.start.toISOString()],
+      );
+      running = rows[0];
+    }
+    assert.ok(running !== undefined, "the CLI's run started");
+    child.kill("SIGKILL");
+    assert.equal((await child.status).signal, "SIGKILL");
+    assert.equal((await auditRow(running.load_id as string)).status, "running");
+
+    const outcome = await extract(interval);
+    const abandoned = await auditRow(running.load_id as string);
+    assert.equal(abandoned.status, "failed");
+    assert.equal(abandoned.error, ABANDONED_ERROR);
+    assert.ok(abandoned.finished_at instanceof Date);
+    assert.equal((await auditRow(outcome.loadId)).status, "succeeded");
+    await assertLandedAsServed(interval, outcome.loadId);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    answer();
+    await silent.shutdown();
+  }
 });
 
 // ---- passwords ----------------------------------------------------------------------------------

@@ -92,6 +92,8 @@ export function testClient(
     headers?: Record<string, string>;
     retries?: number;
     timeoutMs?: number;
+    /** Stands between the client and the server (to alter what it serves). */
+    fetch?: typeof fetch;
   },
 ): HttpClient {
   return createHttpClient({
@@ -104,6 +106,7 @@ export function testClient(
   }, {
     logger: options.logger,
     headers: { ...asOfHeaders(options.interval), ...options.headers },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }
 

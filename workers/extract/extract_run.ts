@@ -19,6 +19,7 @@ import {
   type RunSummary,
   startRun,
 } from "./raw_store.ts";
+import { lockRunInterval } from "./run_lock.ts";
 import { ENTITIES, type Entity, type RejectedRecord, validateRecords } from "./schemas.ts";
 
 /** The header our server answers as of (and echoes back); the live API ignores it. */
@@ -88,20 +89,6 @@ export async function runExtract(
   let asOfHonoured: boolean | null = null;
   const summary = (): RunSummary => ({ counts, drift, asOfHonoured, finishedAt: now() });
 
-  const role = await startRun(deps.pool, run);
-  if (role.superuser) {
-    logger.warn("Connected as a superuser; the extractor should run as the loader role", {
-      user: role.user,
-    });
-  }
-  logger.info("Extract started", {
-    interval_start: run.interval.start.toISOString(),
-    interval_end: run.interval.end.toISOString(),
-    as_of: run.asOfDate,
-    source: run.sourceBaseUrl,
-    db_user: role.user,
-  });
-
   /**
    * Ends the run as failed. The failure itself is what is thrown: an error while writing it to
    * the audit tables is logged and attached (`auditError`), never thrown in its place.
@@ -140,128 +127,162 @@ export async function runExtract(
     throw failure;
   };
 
-  // 1. Fetch all three; any failure fails the run before anything is written.
-  const phases = { fetch_ms: 0, validate_ms: 0, land_ms: 0 };
-  let phaseStart = performance.now();
-  const settled = await Promise.allSettled(ENTITIES.map((entity) => {
-    const { path, searchParams } = request(entity, run.interval);
-    return deps.http.getJson(path, { searchParams, expect: "array" });
-  }));
-  const responses = new Map<Entity, JsonResponse>();
-  const failures: string[] = [];
-  settled.forEach((result, index) => {
-    const entity = ENTITIES[index]!;
-    if (result.status === "fulfilled") responses.set(entity, result.value);
-    else failures.push((result.reason as Error).message);
-  });
-  if (failures.length > 0) {
-    for (const [entity, response] of responses) {
-      const fetched = Array.isArray(response.body) ? response.body.length : 0;
-      counts[entity] = { fetched, landed: 0, rejected: 0 };
-    }
-    const firstFailure = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
-    await fail(`Fetching failed, nothing landed: ${failures.join("; ")}`, firstFailure.reason);
-  }
-
-  phases.fetch_ms = Math.round(performance.now() - phaseStart);
-  phaseStart = performance.now();
-
-  // 2. Did the source answer as of the day we asked for? Ours echoes it; the live API cannot.
-  const echoes = [...responses.values()].map((r) => r.headers.get(AS_OF_HEADER));
-  if (echoes.every((echo) => echo === null)) {
-    asOfHonoured = false;
-    logger.warn("The source ignores the as-of header: products and users are as of today", {
-      as_of: run.asOfDate,
-    });
-  } else if (echoes.every((echo) => echo === run.asOfDate)) {
-    asOfHonoured = true;
-  } else {
-    await fail(
-      `The source answered as of ${echoes.join(", ")} instead of ${run.asOfDate}, nothing landed`,
-    );
-  }
-
-  // 3. Validate every record; carts are also filtered on the exact interval.
-  const batches: LandBatch[] = [];
-  const rejects: Array<RejectedRecord & { entity: Entity }> = [];
-  for (const entity of ENTITIES) {
-    const response = responses.get(entity)!;
-    const records = response.body as unknown[];
-    const checked = validateRecords(entity, records);
-    let valid = checked.valid;
-    const entityCounts: Record<string, number> = {
-      fetched: records.length,
-      landed: 0,
-      rejected: checked.rejected.length,
-    };
-    if (checked.duplicatesCollapsed > 0) entityCounts.duplicates = checked.duplicatesCollapsed;
-    if (entity === "carts") {
-      valid = valid.filter((record) =>
-        contains(run.interval, Date.parse(String(record.payload.date)))
-      );
-      entityCounts.outside_interval = checked.valid.length - valid.length;
-    }
-    counts[entity] = entityCounts;
-    if (Object.keys(checked.drift).length > 0) {
-      drift[entity] = checked.drift;
-      logger.warn("Schema drift: fields the schema does not know were landed as received", {
-        entity,
-        fields: checked.drift,
-      });
-    }
-    for (const reject of checked.rejected) rejects.push({ ...reject, entity });
-    batches.push({
-      entity,
-      endpoint: `/${entity}`,
-      requestUrl: response.url,
-      httpStatus: response.status,
-      extractedAt: response.receivedAt,
-      records: valid,
-    });
-    logger.info("Fetched", {
-      entity,
-      url: response.url,
-      status: response.status,
-      attempts: response.attempts,
-      ms: response.elapsedMs,
-      records: records.length,
-      valid: valid.length,
-      rejected: checked.rejected.length,
-    });
-  }
-
-  phases.validate_ms = Math.round(performance.now() - phaseStart);
-  phaseStart = performance.now();
-
-  if (rejects.length > 0) {
-    for (const reject of rejects.slice(0, 20)) {
-      logger.warn("Rejected record", {
-        entity: reject.entity,
-        record_key: reject.recordKey,
-        reason: reject.reason,
-      });
-    }
-    await fail(
-      `${rejects.length} record(s) rejected, nothing landed (see audit.extract_rejects where ` +
-        `load_id = '${run.loadId}'): ${firstLines(rejects)}`,
-      new InvalidRecordError(firstLines(rejects)),
-      rejects,
-    );
-  }
-
-  // 4. Land everything in one transaction (which also marks the audit row succeeded).
-  for (const batch of batches) counts[batch.entity]!.landed = batch.records.length;
+  // Waits while another run of this interval is in progress; closes the rows of runs now gone.
+  const lock = await lockRunInterval(deps.pool, run.interval);
+  let started = false;
   try {
-    await landRun(deps.pool, run, { batches, summary: summary() });
+    if (lock.abandoned.length > 0) {
+      logger.warn("Marked abandoned runs failed: no live process held their interval", {
+        load_ids: lock.abandoned,
+      });
+    }
+    // Set before the insert: if the role query after it fails, the row is still closed.
+    started = true;
+    const role = await startRun(deps.pool, run);
+    if (role.superuser) {
+      logger.warn("Connected as a superuser; the extractor should run as the loader role", {
+        user: role.user,
+      });
+    }
+    logger.info("Extract started", {
+      interval_start: run.interval.start.toISOString(),
+      interval_end: run.interval.end.toISOString(),
+      as_of: run.asOfDate,
+      source: run.sourceBaseUrl,
+      db_user: role.user,
+    });
+
+    // 1. Fetch all three; any failure fails the run before anything is written.
+    const phases = { fetch_ms: 0, validate_ms: 0, land_ms: 0 };
+    let phaseStart = performance.now();
+    const settled = await Promise.allSettled(ENTITIES.map((entity) => {
+      const { path, searchParams } = request(entity, run.interval);
+      return deps.http.getJson(path, { searchParams, expect: "array" });
+    }));
+    const responses = new Map<Entity, JsonResponse>();
+    const failures: string[] = [];
+    settled.forEach((result, index) => {
+      const entity = ENTITIES[index]!;
+      if (result.status === "fulfilled") responses.set(entity, result.value);
+      else failures.push((result.reason as Error).message);
+    });
+    if (failures.length > 0) {
+      for (const [entity, response] of responses) {
+        const fetched = Array.isArray(response.body) ? response.body.length : 0;
+        counts[entity] = { fetched, landed: 0, rejected: 0 };
+      }
+      const firstFailure = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      await fail(`Fetching failed, nothing landed: ${failures.join("; ")}`, firstFailure.reason);
+    }
+
+    phases.fetch_ms = Math.round(performance.now() - phaseStart);
+    phaseStart = performance.now();
+
+    // 2. Did the source answer as of the day we asked for? Ours echoes it; the live API cannot.
+    const echoes = [...responses.values()].map((r) => r.headers.get(AS_OF_HEADER));
+    if (echoes.every((echo) => echo === null)) {
+      asOfHonoured = false;
+      logger.warn("The source ignores the as-of header: products and users are as of today", {
+        as_of: run.asOfDate,
+      });
+    } else if (echoes.every((echo) => echo === run.asOfDate)) {
+      asOfHonoured = true;
+    } else {
+      await fail(
+        `The source answered as of ${echoes.join(", ")} instead of ${run.asOfDate}, nothing landed`,
+      );
+    }
+
+    // 3. Validate every record; carts are also filtered on the exact interval.
+    const batches: LandBatch[] = [];
+    const rejects: Array<RejectedRecord & { entity: Entity }> = [];
+    for (const entity of ENTITIES) {
+      const response = responses.get(entity)!;
+      const records = response.body as unknown[];
+      const checked = validateRecords(entity, records);
+      let valid = checked.valid;
+      const entityCounts: Record<string, number> = {
+        fetched: records.length,
+        landed: 0,
+        rejected: checked.rejected.length,
+      };
+      if (checked.duplicatesCollapsed > 0) entityCounts.duplicates = checked.duplicatesCollapsed;
+      if (entity === "carts") {
+        valid = valid.filter((record) =>
+          contains(run.interval, Date.parse(String(record.payload.date)))
+        );
+        entityCounts.outside_interval = checked.valid.length - valid.length;
+      }
+      counts[entity] = entityCounts;
+      if (Object.keys(checked.drift).length > 0) {
+        drift[entity] = checked.drift;
+        logger.warn("Schema drift: fields the schema does not know were landed as received", {
+          entity,
+          fields: checked.drift,
+        });
+      }
+      for (const reject of checked.rejected) rejects.push({ ...reject, entity });
+      batches.push({
+        entity,
+        endpoint: `/${entity}`,
+        requestUrl: response.url,
+        httpStatus: response.status,
+        extractedAt: response.receivedAt,
+        records: valid,
+      });
+      logger.info("Fetched", {
+        entity,
+        url: response.url,
+        status: response.status,
+        attempts: response.attempts,
+        ms: response.elapsedMs,
+        records: records.length,
+        valid: valid.length,
+        rejected: checked.rejected.length,
+      });
+    }
+
+    phases.validate_ms = Math.round(performance.now() - phaseStart);
+    phaseStart = performance.now();
+
+    if (rejects.length > 0) {
+      for (const reject of rejects.slice(0, 20)) {
+        logger.warn("Rejected record", {
+          entity: reject.entity,
+          record_key: reject.recordKey,
+          reason: reject.reason,
+        });
+      }
+      await fail(
+        `${rejects.length} record(s) rejected, nothing landed (see audit.extract_rejects where ` +
+          `load_id = '${run.loadId}'): ${firstLines(rejects)}`,
+        new InvalidRecordError(firstLines(rejects)),
+        rejects,
+      );
+    }
+
+    // 4. Land everything in one transaction (which also marks the audit row succeeded).
+    for (const batch of batches) counts[batch.entity]!.landed = batch.records.length;
+    try {
+      await landRun(deps.pool, run, { batches, summary: summary() });
+    } catch (error) {
+      for (const batch of batches) counts[batch.entity]!.landed = 0;
+      await fail(`Landing failed, nothing landed: ${(error as Error).message}`, error);
+    }
+    phases.land_ms = Math.round(performance.now() - phaseStart);
+    logger.info("Extract succeeded", {
+      counts,
+      duration_ms: now().getTime() - run.startedAt.getTime(),
+      ...phases,
+    });
+    return { loadId: run.loadId, asOfDate: run.asOfDate, counts, drift, asOfHonoured };
   } catch (error) {
-    for (const batch of batches) counts[batch.entity]!.landed = 0;
-    await fail(`Landing failed, nothing landed: ${(error as Error).message}`, error);
+    // Whatever went wrong, the audit row ends failed, never left running by an error.
+    if (started && !(error instanceof ExtractFailedError)) {
+      await fail(`Extract failed unexpectedly: ${(error as Error).message}`, error);
+    }
+    throw error;
+  } finally {
+    await lock.release();
   }
-  phases.land_ms = Math.round(performance.now() - phaseStart);
-  logger.info("Extract succeeded", {
-    counts,
-    duration_ms: now().getTime() - run.startedAt.getTime(),
-    ...phases,
-  });
-  return { loadId: run.loadId, asOfDate: run.asOfDate, counts, drift, asOfHonoured };
 }

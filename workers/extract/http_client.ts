@@ -1,8 +1,9 @@
 /**
  * The HTTP boundary: every request to the Fake Store API goes through `getJson`. It retries
  * with back-off (honouring Retry-After), refuses a 200 whose content type or body is not the
- * JSON asked for, and removes every `password` field before the body leaves this module, so
- * nothing downstream (validation, hashing, logs, rejects, tables) ever sees one.
+ * JSON asked for, and removes every secret-looking field (`password`, `passwd`, `pwd`, `secret`,
+ * `token`, `hash` variants) before the body leaves this module, so nothing downstream
+ * (validation, hashing, logs, rejects, tables) ever sees one.
  */
 import ky, { isForceRetryError, isHTTPError, isNetworkError, isTimeoutError } from "ky";
 import { backoffDelay, GaveUpError, type Logger } from "../shared/mod.ts";
@@ -27,7 +28,7 @@ export interface JsonResponse {
   /** The URL requested, query included. */
   url: string;
   status: number;
-  /** The parsed body, passwords removed. */
+  /** The parsed body, secret-looking keys removed. */
   body: unknown;
   /** Response headers the extractor records (the as-of echo of our own server). */
   headers: Headers;
@@ -48,8 +49,15 @@ export interface HttpClient {
 /** Statuses worth another try: gateway and Cloudflare 52x outages, throttling, timeouts. */
 const RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524];
 
-/** Deletes every `password` key, at any depth, in place; returns how many it removed. */
-export function removePasswords(value: unknown): number {
+/**
+ * Keys that name a secret, in any case: `password`, `passwd`, `pwd`, `passphrase`, `secret`,
+ * `token` and `hash` anywhere in the key (`passwordHash`, `api_token`, `client_secret`). No
+ * Fake Store product, user or cart field matches (tests/extract/fixtures/fakestore_contract.json).
+ */
+export const SECRET_KEY_PATTERN: RegExp = /passw(?:or)?d|pwd|passphrase|secret|token|hash/i;
+
+/** Deletes every secret-looking key, at any depth, in place; returns how many it removed. */
+export function removeSecrets(value: unknown): number {
   let removed = 0;
   const stack: unknown[] = [value];
   while (stack.length > 0) {
@@ -59,7 +67,7 @@ export function removePasswords(value: unknown): number {
     } else if (typeof current === "object" && current !== null) {
       const record = current as Record<string, unknown>;
       for (const key of Object.keys(record)) {
-        if (key.toLowerCase() === "password") {
+        if (SECRET_KEY_PATTERN.test(key)) {
           delete record[key];
           removed++;
         } else {
@@ -229,8 +237,8 @@ export function createHttpClient(
         });
         // The body was read and checked on the hook's clone; the original is not needed.
         await response.body?.cancel();
-        const removed = removePasswords(checked);
-        if (removed > 0) logger.debug("Removed passwords at the HTTP boundary", { removed });
+        const removed = removeSecrets(checked);
+        if (removed > 0) logger.debug("Removed secrets at the HTTP boundary", { removed });
         return {
           url: url.href,
           status: response.status,

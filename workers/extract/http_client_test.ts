@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { createLogger, isRetriable } from "../shared/mod.ts";
-import { createHttpClient, removePasswords, UpstreamError } from "./http_client.ts";
+import { createHttpClient, removeSecrets, UpstreamError } from "./http_client.ts";
 
 type Step = Response | "hang" | Error;
 
@@ -175,16 +175,23 @@ Deno.test("passwords are gone from the body the client returns", async () => {
   assert.deepEqual(value?.body, [{ id: 1, username: "johnd", address: {} }]);
 });
 
-Deno.test("removePasswords strips every password key at any depth, whatever its case", () => {
+Deno.test("removeSecrets strips every secret-looking key at any depth, whatever its case", () => {
   const body = [
     { id: 1, username: "johnd", password: "m38rmF$", address: { city: "kilcoole" } },
     { nested: { Password: "x", list: [{ password: "y", keep: "z" }] } },
+    {
+      id: 2,
+      passwordHash: "$2b$10$abc",
+      auth: { api_token: "t", Client_Secret: "s", PWD: "p", passwd: "q" },
+      sessions: [{ refreshToken: "r", hash: "h", ok: true }, [{ userPassphrase: "u", n: 1 }]],
+    },
   ];
-  assert.equal(removePasswords(body), 3);
+  assert.equal(removeSecrets(body), 11);
   assert.deepEqual(body, [
     { id: 1, username: "johnd", address: { city: "kilcoole" } },
     { nested: { list: [{ keep: "z" }] } },
+    { id: 2, auth: {}, sessions: [{ ok: true }, [{ n: 1 }]] },
   ]);
-  assert.equal(removePasswords(null), 0);
-  assert.equal(removePasswords("password"), 0);
+  assert.equal(removeSecrets(null), 0);
+  assert.equal(removeSecrets("password"), 0);
 });

@@ -14,6 +14,7 @@ import {
   withTransaction,
 } from "../shared/mod.ts";
 import type { Interval } from "./interval.ts";
+import { jsonbRefuses, jsonbSafe, textSafe } from "./jsonb_text.ts";
 import type { Entity, RejectedRecord, ValidRecord } from "./schemas.ts";
 
 /** The raw table of each entity. */
@@ -122,7 +123,8 @@ async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch)
 
 /**
  * Lands a run: in one transaction, replaces every row of the run's interval_start in each
- * entity's table and marks the audit row succeeded. Runs of one interval are serialised.
+ * entity's table and marks the audit row succeeded. The caller holds the interval's run lock
+ * (run_lock.ts), so runs of one interval are serialised.
  */
 export async function landRun(
   pool: Pool,
@@ -130,9 +132,6 @@ export async function landRun(
   { batches, summary }: { batches: LandBatch[]; summary: RunSummary },
 ): Promise<void> {
   await withTransaction(pool, async (client) => {
-    await client.query("select pg_advisory_xact_lock(hashtext('extract'), hashtext($1))", [
-      run.interval.start.toISOString(),
-    ]);
     for (const batch of batches) {
       await client.query(`delete from ${RAW_TABLES[batch.entity]} where interval_start = $1`, [
         run.interval.start.toISOString(),
@@ -143,7 +142,10 @@ export async function landRun(
   });
 }
 
-/** Stores the rejected records (passwords already gone) in their own transaction. */
+/**
+ * Stores the rejected records (secrets already gone) in their own transaction. Any input fits:
+ * payload gets U+FFFD for what jsonb refuses, payload_text then keeps the record exactly.
+ */
 export async function recordRejects(
   pool: Pool,
   { loadId, rejects }: { loadId: string; rejects: Array<RejectedRecord & { entity: Entity }> },
@@ -151,18 +153,26 @@ export async function recordRejects(
   if (rejects.length === 0) return;
   await withTransaction(pool, async (client) => {
     await client.query(
-      `insert into audit.extract_rejects (load_id, entity, record_key, payload, reason)
-       select $1, entity, record_key, payload, reason
+      `insert into audit.extract_rejects
+           (load_id, entity, record_key, payload, payload_text, reason)
+       select $1, entity, record_key, cast(payload_json as jsonb), payload_text, reason
        from jsonb_to_recordset($2::jsonb)
-           as rejects (entity text, record_key text, payload jsonb, reason text)`,
+           as rejects (
+               entity text, record_key text, payload_json text, payload_text text, reason text
+           )`,
       [
         loadId,
-        JSON.stringify(rejects.map((reject) => ({
-          entity: reject.entity,
-          record_key: reject.recordKey,
-          payload: reject.payload ?? null,
-          reason: reject.reason,
-        }))),
+        JSON.stringify(rejects.map((reject) => {
+          const json = reject.payload == null ? null : JSON.stringify(reject.payload);
+          const refused = json !== null && jsonbRefuses(json);
+          return {
+            entity: reject.entity,
+            record_key: textSafe(reject.recordKey),
+            payload_json: refused ? jsonbSafe(json) : json,
+            payload_text: refused ? json : null,
+            reason: textSafe(reject.reason),
+          };
+        })),
       ],
     );
   });
@@ -197,9 +207,10 @@ async function finish(
       summary.finishedAt.toISOString(),
       summary.finishedAt.getTime() - run.startedAt.getTime(),
       JSON.stringify(summary.counts),
-      JSON.stringify(summary.drift),
+      // Drift keys are field names as received: they may hold what jsonb refuses.
+      jsonbSafe(JSON.stringify(summary.drift)),
       summary.asOfHonoured,
-      error,
+      error === null ? null : textSafe(error),
     ],
   );
 }

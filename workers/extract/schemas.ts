@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { formatIssues } from "../shared/mod.ts";
 import { payloadHash } from "./payload_hash.ts";
+import { jsonbRefuses } from "./jsonb_text.ts";
 
 export const ENTITIES = ["products", "users", "carts"] as const;
 export type Entity = (typeof ENTITIES)[number];
@@ -145,12 +146,13 @@ export function validateRecords(entity: Entity, records: readonly unknown[]): Va
     }
     const payload = record as Record<string, unknown>;
     const json = JSON.stringify(payload);
-    // jsonb cannot hold U+0000: refuse the record here rather than fail the landing later.
-    if (json.includes("\\u0000")) {
+    // jsonb cannot hold U+0000 or a lone surrogate: refuse the record here rather than fail the
+    // landing later (the reject keeps it exactly, in payload_text).
+    if (jsonbRefuses(json)) {
       rejected.push({
         recordKey: key,
         payload,
-        reason: "contains U+0000, which jsonb cannot store",
+        reason: "contains U+0000 or a lone surrogate, which jsonb cannot store",
       });
       return;
     }

@@ -1,6 +1,6 @@
 /** Unit: the record schemas accept every quirk of the contract and reject each missing field. */
 import assert from "node:assert/strict";
-import { removePasswords } from "./http_client.ts";
+import { removeSecrets } from "./http_client.ts";
 import { validateRecords } from "./schemas.ts";
 
 // Records as the live API serves them, quirks included (docs/fakestore-contract.md).
@@ -68,7 +68,7 @@ Deno.test("users: address first, string lat/long with trailing zeros, __v; passw
     ...liveUser(),
     address: { ...liveUser().address, geolocation: { lat: "-30.1310", long: "40.3700" } },
   };
-  assert.equal(removePasswords(user), 1);
+  assert.equal(removeSecrets(user), 1);
   const result = validateRecords("users", [user]);
   assert.equal(result.rejected.length, 0);
   const payload = result.valid[0]!.payload as ReturnType<typeof liveUser>;
@@ -177,4 +177,12 @@ Deno.test("a record that is not an object is rejected with its position", () => 
   const result = validateRecords("products", [liveProduct(), "oops", null]);
   assert.equal(result.valid.length, 1);
   assert.deepEqual(result.rejected.map((r) => r.recordKey), ["#1", "#2"]);
+});
+
+Deno.test("the secret strip keeps every live Fake Store field: only the user's password goes", () => {
+  const records = [liveProduct(), liveUser(), liveCart()];
+  const before = structuredClone(records);
+  assert.equal(removeSecrets(records), 1);
+  const { password: _password, ...userWithoutPassword } = before[1] as ReturnType<typeof liveUser>;
+  assert.deepEqual(records, [before[0], userWithoutPassword, before[2]]);
 });

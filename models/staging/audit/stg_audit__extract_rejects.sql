@@ -14,6 +14,7 @@ renamed as (
         record_key,
         reason,
         payload,
+        payload_text,
         -- timestamps
         rejected_at
     from source_extract_rejects
