@@ -3,7 +3,8 @@
 # first Airflow service starts (services.json "prepare": "airflow"), with the instance
 # environment. Idempotent: every step checks or overwrites, so it runs on every start.
 #
-#   1. the metadata database ${AIRFLOW_DB} in the stack's PostgreSQL (created if missing)
+#   1. the metadata database ${AIRFLOW_DB} in the stack's PostgreSQL, owned by the role
+#      ${AIRFLOW_DB_USER} (both created if missing; an existing database is handed over)
 #   2. ${STATE_DIR}/airflow/airflow.cfg: the same settings services.json gives the daemons, so
 #      any `AIRFLOW_HOME=${STATE_DIR}/airflow airflow ...` CLI call sees the same Airflow
 #   3. `airflow db migrate`
@@ -30,10 +31,45 @@ psql_admin() {
   PGPASSWORD="${POSTGRES_PASSWORD}" "${PG_BIN}/psql" -X -q -v ON_ERROR_STOP=1 -At \
     -h 127.0.0.1 -p "${PGPORT}" -U "${POSTGRES_USER}" -d postgres "$@"
 }
+if [[ ! "${AIRFLOW_DB_USER}" =~ ^[a-z_][a-z0-9_]*$ ]]; then
+  echo "AIRFLOW_DB_USER must be a plain lowercase identifier, got ${AIRFLOW_DB_USER}" >&2
+  exit 1
+fi
+# The role Airflow connects as: never the superuser. Its password is (re)set on every start, so
+# a rotated AIRFLOW_DB_PASSWORD applies (psql's :'var' quotes it as a literal).
+step "role ${AIRFLOW_DB_USER} owns database ${AIRFLOW_DB}"
+psql_admin -v role="${AIRFLOW_DB_USER}" -v pw="${AIRFLOW_DB_PASSWORD:?}" <<'SQL'
+select format('create role %I login', :'role')
+where not exists (select 1 from pg_roles where rolname = :'role') \gexec
+alter role :"role" with login nosuperuser nocreatedb nocreaterole password :'pw';
+SQL
 if [ "$(psql_admin -c "select 1 from pg_database where datname = '${AIRFLOW_DB}'")" != "1" ]; then
   step "creating database ${AIRFLOW_DB}"
-  psql_admin -c "create database \"${AIRFLOW_DB}\""
+  psql_admin -c "create database \"${AIRFLOW_DB}\" owner \"${AIRFLOW_DB_USER}\""
 fi
+# An existing database (made as the superuser by an older stack) is handed over: the database and
+# every object the superuser owns in it. REASSIGN OWNED BY the bootstrap superuser is refused
+# (it owns the system catalogs), so the objects are altered one by one; only those still owned
+# by the superuser, so a handed-over database costs one query.
+psql_admin -c "alter database \"${AIRFLOW_DB}\" owner to \"${AIRFLOW_DB_USER}\""
+psql_admin -d "${AIRFLOW_DB}" -v role="${AIRFLOW_DB_USER}" <<'SQL'
+select format('alter table %I.%I owner to %I', n.nspname, c.relname, :'role')
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname = 'public'
+  and c.relowner = (select oid from pg_roles where rolname = current_user) \gexec
+select format('alter sequence %I.%I owner to %I', n.nspname, c.relname, :'role')
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind = 'S' and n.nspname = 'public'
+  and c.relowner = (select oid from pg_roles where rolname = current_user)
+  and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')) \gexec
+select format('alter type %I.%I owner to %I', n.nspname, t.typname, :'role')
+from pg_type t join pg_namespace n on n.oid = t.typnamespace
+where t.typtype in ('e', 'd') and n.nspname = 'public'
+  and t.typowner = (select oid from pg_roles where rolname = current_user) \gexec
+select format('alter schema public owner to %I', :'role')
+where (select nspowner from pg_namespace where nspname = 'public')
+  = (select oid from pg_roles where rolname = current_user) \gexec
+SQL
 
 # --- 2. airflow.cfg (rewritten on every start so a changed .env applies) ----------------------
 step "writing ${AIRFLOW_HOME}/airflow.cfg"
@@ -54,7 +90,7 @@ simple_auth_manager_passwords_file = ${AIRFLOW_HOME}/simple_auth_manager_passwor
 execution_api_server_url = http://127.0.0.1:${AIRFLOW_PORT}/execution/
 
 [database]
-sql_alchemy_conn = postgresql+psycopg2://${POSTGRES_USER}:${POSTGRES_PASSWORD}@127.0.0.1:${PGPORT}/${AIRFLOW_DB}
+sql_alchemy_conn = postgresql+psycopg2://${AIRFLOW_DB_USER}:${AIRFLOW_DB_PASSWORD}@127.0.0.1:${PGPORT}/${AIRFLOW_DB}
 
 [api]
 host = 127.0.0.1
