@@ -35,40 +35,19 @@ if [[ ! "${AIRFLOW_DB_USER}" =~ ^[a-z_][a-z0-9_]*$ ]]; then
   echo "AIRFLOW_DB_USER must be a plain lowercase identifier, got ${AIRFLOW_DB_USER}" >&2
   exit 1
 fi
-# The role Airflow connects as: never the superuser. Its password is (re)set on every start, so
-# a rotated AIRFLOW_DB_PASSWORD applies (psql's :'var' quotes it as a literal).
-step "role ${AIRFLOW_DB_USER} owns database ${AIRFLOW_DB}"
-psql_admin -v role="${AIRFLOW_DB_USER}" -v pw="${AIRFLOW_DB_PASSWORD:?}" <<'SQL'
-select format('create role %I login', :'role')
-where not exists (select 1 from pg_roles where rolname = :'role') \gexec
-alter role :"role" with login nosuperuser nocreatedb nocreaterole password :'pw';
-SQL
 if [ "$(psql_admin -c "select 1 from pg_database where datname = '${AIRFLOW_DB}'")" != "1" ]; then
   step "creating database ${AIRFLOW_DB}"
-  psql_admin -c "create database \"${AIRFLOW_DB}\" owner \"${AIRFLOW_DB_USER}\""
+  psql_admin -c "create database \"${AIRFLOW_DB}\""
 fi
-# An existing database (made as the superuser by an older stack) is handed over: the database and
-# every object the superuser owns in it. REASSIGN OWNED BY the bootstrap superuser is refused
-# (it owns the system catalogs), so the objects are altered one by one; only those still owned
-# by the superuser, so a handed-over database costs one query.
-psql_admin -c "alter database \"${AIRFLOW_DB}\" owner to \"${AIRFLOW_DB_USER}\""
-psql_admin -d "${AIRFLOW_DB}" -v role="${AIRFLOW_DB_USER}" <<'SQL'
-select format('alter table %I.%I owner to %I', n.nspname, c.relname, :'role')
-from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname = 'public'
-  and c.relowner = (select oid from pg_roles where rolname = current_user) \gexec
-select format('alter sequence %I.%I owner to %I', n.nspname, c.relname, :'role')
-from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where c.relkind = 'S' and n.nspname = 'public'
-  and c.relowner = (select oid from pg_roles where rolname = current_user)
-  and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')) \gexec
-select format('alter type %I.%I owner to %I', n.nspname, t.typname, :'role')
-from pg_type t join pg_namespace n on n.oid = t.typnamespace
-where t.typtype in ('e', 'd') and n.nspname = 'public'
-  and t.typowner = (select oid from pg_roles where rolname = current_user) \gexec
-select format('alter schema public owner to %I', :'role')
-where (select nspowner from pg_namespace where nspname = 'public')
-  = (select oid from pg_roles where rolname = current_user) \gexec
+# The role Airflow connects as (never the superuser), its password (so a rotated one applies),
+# and the ownership of the database and its objects: stack/postgres/airflow_owner.sql, shared with
+# compose's airflow-init. psql's :'var' quotes the values as literals.
+step "role ${AIRFLOW_DB_USER} owns database ${AIRFLOW_DB}"
+psql_admin -d "${AIRFLOW_DB}" -v role="${AIRFLOW_DB_USER}" -v pw="${AIRFLOW_DB_PASSWORD:?}" \
+  -f - <<SQL >/dev/null
+select set_config('webshop.airflow_role', :'role', false),
+  set_config('webshop.airflow_password', :'pw', false);
+\\i ${PROJECT_DIR}/stack/postgres/airflow_owner.sql
 SQL
 
 # --- 2. airflow.cfg (rewritten on every start so a changed .env applies) ----------------------

@@ -111,16 +111,41 @@ def check_environ() -> list[str]:
     return problems
 
 
+def socket_owner(port: int) -> str:
+    """The local process (pid and command line) whose TCP socket has this local port."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if decode_address(fields[1])[1] == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                return f"pid {entry.name}: {cmdline[:160]}"
+        except OSError:
+            continue
+    return "no local process"
+
+
 def check_sessions() -> list[str]:
     query = (
-        "select usename || ' ' || coalesce(application_name, '') from pg_stat_activity"
-        " where usename is not null and pid <> pg_backend_pid()"
+        "select usename, coalesce(client_port, 0), concat_ws(' ', datname, state,"
+        " application_name, left(query, 80)) from pg_stat_activity"
+        # client sessions only: the server's own workers (the logical replication launcher
+        # shows as the bootstrap superuser) are no service of ours
+        " where backend_type = 'client backend' and pid <> pg_backend_pid()"
     )
     result = subprocess.run(
         [
             f"{os.environ['PG_BIN']}/psql",
             "-X",
             "-At",
+            "-F",
+            "\t",
             "-h",
             "127.0.0.1",
             "-p",
@@ -136,10 +161,14 @@ def check_sessions() -> list[str]:
         text=True,
         check=True,
     )
-    sessions = result.stdout.splitlines()
-    problems = [f"session as the superuser: {s}" for s in sessions if s.split(" ")[0] == "postgres"]
+    sessions = [line.split("\t", 2) for line in result.stdout.splitlines()]
+    problems = [
+        f"session as the superuser: {what} (client {socket_owner(int(port))})"
+        for user, port, what in sessions
+        if user == os.environ["POSTGRES_USER"]
+    ]
     airflow_role = os.environ["AIRFLOW_DB_USER"]
-    if not any(s.split(" ")[0] == airflow_role for s in sessions):
+    if not any(user == airflow_role for user, _, _ in sessions):
         problems.append(f"no session as {airflow_role}: {sessions}")
     return problems
 
