@@ -134,7 +134,8 @@ def socket_owner(port: int) -> str:
 def check_sessions() -> list[str]:
     query = (
         "select usename, coalesce(client_port, 0), concat_ws(' ', datname, state,"
-        " application_name, left(query, 80)) from pg_stat_activity"
+        " application_name, regexp_replace(left(query, 80), '\\s+', ' ', 'g'))"
+        " from pg_stat_activity"
         # client sessions only: the server's own workers (the logical replication launcher
         # shows as the bootstrap superuser) are no service of ours
         " where backend_type = 'client backend' and pid <> pg_backend_pid()"
@@ -161,9 +162,10 @@ def check_sessions() -> list[str]:
         text=True,
         check=True,
     )
-    sessions = [line.split("\t", 2) for line in result.stdout.splitlines()]
+    # one line per session (the query's newlines are squeezed above): user, port, description
+    sessions = [(line.split("\t", 2) + ["", ""])[:3] for line in result.stdout.splitlines()]
     problems = [
-        f"session as the superuser: {what} (client {socket_owner(int(port))})"
+        f"session as the superuser: {what} (client {socket_owner(int(port or 0))})"
         for user, port, what in sessions
         if user == os.environ["POSTGRES_USER"]
     ]
