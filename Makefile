@@ -76,5 +76,5 @@ clean: ## Remove local state (data, logs) of both instances; CONFIRM=yes skips t
 relock: ## Re-resolve the Python lock files from stack/python/*.in
 	@$(STACK) relock
 
-secrets: ## Print fresh Airflow secrets (Fernet key, secret key, JWT secret) for .env
-	@$(PY) stack/secrets.py
+secrets: ## Print fresh secrets (Airflow keys, metadata DB password) for .env or compose
+	@$(PY) -m stack.stackctl.secrets

@@ -3,7 +3,8 @@
 # first Airflow service starts (services.json "prepare": "airflow"), with the instance
 # environment. Idempotent: every step checks or overwrites, so it runs on every start.
 #
-#   1. the metadata database ${AIRFLOW_DB} in the stack's PostgreSQL (created if missing)
+#   1. the metadata database ${AIRFLOW_DB} in the stack's PostgreSQL, owned by the role
+#      ${AIRFLOW_DB_USER} (both created if missing; an existing database is handed over)
 #   2. ${STATE_DIR}/airflow/airflow.cfg: the same settings services.json gives the daemons, so
 #      any `AIRFLOW_HOME=${STATE_DIR}/airflow airflow ...` CLI call sees the same Airflow
 #   3. `airflow db migrate`
@@ -30,10 +31,24 @@ psql_admin() {
   PGPASSWORD="${POSTGRES_PASSWORD}" "${PG_BIN}/psql" -X -q -v ON_ERROR_STOP=1 -At \
     -h 127.0.0.1 -p "${PGPORT}" -U "${POSTGRES_USER}" -d postgres "$@"
 }
+if [[ ! "${AIRFLOW_DB_USER}" =~ ^[a-z_][a-z0-9_]*$ ]]; then
+  echo "AIRFLOW_DB_USER must be a plain lowercase identifier, got ${AIRFLOW_DB_USER}" >&2
+  exit 1
+fi
 if [ "$(psql_admin -c "select 1 from pg_database where datname = '${AIRFLOW_DB}'")" != "1" ]; then
   step "creating database ${AIRFLOW_DB}"
   psql_admin -c "create database \"${AIRFLOW_DB}\""
 fi
+# The role Airflow connects as (never the superuser), its password (so a rotated one applies),
+# and the ownership of the database and its objects: stack/postgres/airflow_owner.sql, shared with
+# compose's airflow-init. psql's :'var' quotes the values as literals.
+step "role ${AIRFLOW_DB_USER} owns database ${AIRFLOW_DB}"
+psql_admin -d "${AIRFLOW_DB}" -v role="${AIRFLOW_DB_USER}" -v pw="${AIRFLOW_DB_PASSWORD:?}" \
+  -f - <<SQL >/dev/null
+select set_config('webshop.airflow_role', :'role', false),
+  set_config('webshop.airflow_password', :'pw', false);
+\\i ${PROJECT_DIR}/stack/postgres/airflow_owner.sql
+SQL
 
 # --- 2. airflow.cfg (rewritten on every start so a changed .env applies) ----------------------
 step "writing ${AIRFLOW_HOME}/airflow.cfg"
@@ -54,7 +69,7 @@ simple_auth_manager_passwords_file = ${AIRFLOW_HOME}/simple_auth_manager_passwor
 execution_api_server_url = http://127.0.0.1:${AIRFLOW_PORT}/execution/
 
 [database]
-sql_alchemy_conn = postgresql+psycopg2://${POSTGRES_USER}:${POSTGRES_PASSWORD}@127.0.0.1:${PGPORT}/${AIRFLOW_DB}
+sql_alchemy_conn = postgresql+psycopg2://${AIRFLOW_DB_USER}:${AIRFLOW_DB_PASSWORD}@127.0.0.1:${PGPORT}/${AIRFLOW_DB}
 
 [api]
 host = 127.0.0.1

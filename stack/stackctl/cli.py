@@ -22,6 +22,7 @@ from pathlib import Path
 from .config import ROOT, STACK, load_config, load_manifest, process_env
 from .install import install, relock
 from .proc import StackError, log_tail
+from .secrets import prepare_secrets
 from .supervise import down, healthy, running_pid, up
 
 
@@ -95,6 +96,7 @@ def main(argv: list[str]) -> int:
         if args.command == "install":
             install(cfg, set(args.parts) or None)
         elif args.command == "up":
+            prepare_secrets(cfg)
             up(cfg, args.services)
         elif args.command == "down":
             down(cfg)

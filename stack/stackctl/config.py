@@ -3,6 +3,7 @@
 It reads three things and nothing else:
   versions.env          the one source of versions (PostgreSQL, Kafka, Deno, Python, dbt, Airflow)
   .env.example / .env   settings (ports, passwords, directories); .env overrides the defaults
+  <state>/secrets.env   the instance's generated secrets (stackctl/secrets.py), between the two
   stack/services.json   the services manifest: name, command, port, health check, environment
 """
 
@@ -15,6 +16,7 @@ import re
 from pathlib import Path
 
 from .proc import StackError
+from .secrets import secrets_file
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STACK = ROOT / "stack"
@@ -39,13 +41,15 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def load_config(instance: str, root: Path = ROOT) -> dict[str, str]:
-    """versions.env < .env.example < .env (dev only) < instances/<instance>.env < process env."""
-    cfg: dict[str, str] = {}
-    cfg.update(read_env_file(root / "versions.env"))
-    cfg.update(read_env_file(root / ".env.example"))
-    if instance == "dev":
-        cfg.update(read_env_file(root / ".env"))
-    cfg.update(read_env_file(root / "stack" / "instances" / f"{instance}.env"))
+    """versions.env < .env.example < secrets.env < .env (dev only) < instances/<i>.env < env."""
+    defaults = read_env_file(root / "versions.env") | read_env_file(root / ".env.example")
+    chosen = read_env_file(root / ".env") if instance == "dev" else {}
+    chosen |= read_env_file(root / "stack" / "instances" / f"{instance}.env")
+    # The generated secrets sit in the state directory, which the layers above may move.
+    state_root = os.environ.get("STACK_STATE_DIR") or chosen.get("STACK_STATE_DIR")
+    state_root = state_root or defaults.get("STACK_STATE_DIR", "")
+    generated = read_env_file(secrets_file(Path(state_root) / instance)) if state_root else {}
+    cfg = defaults | generated | chosen
     # The process environment wins for keys we know, so `PGPORT=6543 make up` works.
     for key in list(cfg):
         if key in os.environ and os.environ[key] != "":
@@ -107,6 +111,18 @@ def process_env(cfg: dict[str, str]) -> dict[str, str]:
     ]
     env["PATH"] = os.pathsep.join(tool_bins + [env.get("PATH", "/usr/bin:/bin")])
     return env
+
+
+# The PostgreSQL superuser's settings: only services marked "superuser" in the manifest (the
+# one-shot migrate job) get them; workers, Airflow and its tasks connect as their own roles.
+SUPERUSER_KEYS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "PGUSER", "PGPASSWORD")
+
+
+def without_superuser(env: dict[str, str], svc: dict) -> dict[str, str]:
+    """The environment without the superuser's credentials, unless its manifest grants them."""
+    if svc.get("superuser"):
+        return env
+    return {k: v for k, v in env.items() if k not in SUPERUSER_KEYS}
 
 
 def expand(value: str, cfg: dict[str, str]) -> str:

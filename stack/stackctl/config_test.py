@@ -16,6 +16,7 @@ from .config import (
     lock_digest,
     process_env,
     read_env_file,
+    without_superuser,
 )
 from .proc import StackError
 
@@ -145,3 +146,12 @@ def test_manifest_filters_by_profile_and_switch(tmp_path: Path) -> None:
     assert names({"STACK_PROFILE": "dev", "WITH_SWITCHED": "false"}) == ["always", "dev-only"]
     assert names({"STACK_PROFILE": "test", "WITH_SWITCHED": "1"}) == ["always", "switched"]
     assert len(load_manifest_all(manifest)) == 3
+
+
+def test_only_a_superuser_service_gets_the_superuser_credentials(root: Path) -> None:
+    env = process_env(load_config("test", root))
+    assert env["PGPASSWORD"] == "secret"
+    worker = without_superuser(env, {"name": "consumer"})
+    assert not {"POSTGRES_USER", "POSTGRES_PASSWORD", "PGUSER", "PGPASSWORD"} & set(worker)
+    assert "secret" not in worker.values()
+    assert without_superuser(env, {"name": "migrate", "superuser": True})["PGPASSWORD"] == "secret"

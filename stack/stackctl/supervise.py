@@ -12,7 +12,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from .config import ROOT, expand, load_manifest, load_manifest_all, process_env
+from .config import (
+    ROOT,
+    expand,
+    load_manifest,
+    load_manifest_all,
+    process_env,
+    without_superuser,
+)
 from .install import install, needed_installs
 from .prepare import prepare_named
 from .proc import StackError, log, log_tail
@@ -74,7 +81,7 @@ def service_command(svc: dict, cfg: dict[str, str], key: str = "command") -> lis
 
 def service_env(svc: dict, cfg: dict[str, str]) -> dict[str, str]:
     """The process environment plus the service's own manifest `env`, expanded."""
-    env = process_env(cfg)
+    env = without_superuser(process_env(cfg), svc)
     env.update({k: expand(v, cfg) for k, v in svc.get("env", {}).items()})
     return env
 

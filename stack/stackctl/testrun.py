@@ -29,6 +29,7 @@ from pathlib import Path
 from .config import ROOT, load_config, process_env
 from .install import install
 from .proc import StackError
+from .secrets import prepare_secrets
 from .summary import Counts, dbt_line, judge, parse
 from .supervise import down, up
 
@@ -166,6 +167,7 @@ def main(argv: list[str]) -> int:
         started = time.monotonic()
         try:
             install(cfg)  # every tool, Airflow's virtualenv included (DAG tests)
+            prepare_secrets(cfg)
             up(cfg, [])
         except StackError as error:
             print(f"[test] the test stack did not come up: {error}", flush=True)

@@ -17,6 +17,7 @@ import {
   loadCompose,
   namedVolumes,
   publishedPorts,
+  REQUIRED_SECRETS,
   scanInterpolations,
   stripLaunchers,
 } from "./support.ts";
@@ -94,13 +95,18 @@ Deno.test("every published port is bound to 127.0.0.1", () => {
   assertNone(problems, "ports outside 127.0.0.1");
 });
 
-Deno.test("every ${VAR} is a setting of .env.example, with its default", () => {
+Deno.test("every ${VAR} is a setting of .env.example with its default, or a required secret", () => {
   const settings = envExample();
   const { uses, stray } = scanInterpolations(text);
   assert.ok(uses.length > 0, "compose reads its settings from variables");
+  assert.ok(uses.some((use) => REQUIRED_SECRETS.has(use.name)), "compose reads the secrets");
   const problems = [
     ...stray.map((where) => `stray $ at ${where}`),
     ...uses.flatMap((use) => {
+      if (REQUIRED_SECRETS.has(use.name)) {
+        if (use.operator !== ":?") return [`\${${use.name}} is a secret: use :? (no default)`];
+        return settings.get(use.name) ? [`.env.example gives the secret ${use.name} a value`] : [];
+      }
       const fallback = settings.get(use.name);
       if (fallback === undefined) return [`\${${use.name}} is not in .env.example`];
       if (use.operator !== ":-") return [`\${${use.name}} has no :- default`];
@@ -118,7 +124,13 @@ Deno.test("the header lists every variable and its default", () => {
   const listed = new Map(
     [...header.matchAll(/^#\s+([A-Z][A-Z0-9_]*)=(\S*)/gm)].map((m) => [m[1], m[2] ?? ""]),
   );
-  const used = new Map(scanInterpolations(text).uses.map((use) => [use.name, use.default ?? ""]));
+  // A required secret is listed with an empty value (its `:?` text is an error message).
+  const used = new Map(
+    scanInterpolations(text).uses.map((use) => [
+      use.name,
+      REQUIRED_SECRETS.has(use.name) ? "" : use.default ?? "",
+    ]),
+  );
   const problems = [
     ...[...used].filter(([name, value]) => listed.get(name) !== value)
       .map(([name, value]) => `${name}=${value} is not in the header`),

@@ -42,6 +42,14 @@ export function readEnvFile(path: string): Map<string, string> {
   return values;
 }
 
+/** Secrets compose requires (`${VAR:?run make secrets}`): no default, none in .env.example. */
+export const REQUIRED_SECRETS: ReadonlySet<string> = new Set([
+  "AIRFLOW_FERNET_KEY",
+  "AIRFLOW_SECRET_KEY",
+  "AIRFLOW_JWT_SECRET",
+  "AIRFLOW_DB_PASSWORD",
+]);
+
 export const envExample = (): Map<string, string> => readEnvFile(".env.example");
 export const versions = (): Map<string, string> => readEnvFile("versions.env");
 

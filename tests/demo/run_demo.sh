@@ -71,6 +71,15 @@ airflow_ui_answers() {  # the Airflow UI address the demo prints is the running 
   [ -n "$url" ] && curl --fail --silent --max-time 5 -o /dev/null "$url/api/v2/monitor/health"
 }
 check "the Airflow UI it points to answers" airflow_ui_answers "$out/first.log"
+# Issue #11: what a running instance exposes and who it connects as.
+security() { stackctl exec -- python3 tests/demo/security_check.py "$1"; }
+check "every socket the instance listens on is on loopback" security listeners
+check "no process of the instance (Airflow's tasks inherit the scheduler's) holds the superuser password" \
+  security environ
+check "no service session is the superuser's; Airflow connects as its own role" security sessions
+secrets_file="$STATE_DIR/secrets.env"
+secrets_first="$(sha256sum "$secrets_file" 2>/dev/null)"
+check "the generated secrets file is private (0600)" test "$(stat -c %a "$secrets_file")" = 600
 
 echo "== second demo, on the running instance"
 demo "$out/second.log" 1 5
@@ -78,6 +87,8 @@ code=$?
 check "a second demo finishes too" test "$code" -eq 0
 check "the second demo reprocessed the day" \
   grep -q "webshop_batch_dag: 1/1 runs succeeded" "$out/second.log"
+check "the running instance kept its generated secrets" \
+  test -n "$secrets_first" -a "$(sha256sum "$secrets_file")" = "$secrets_first"
 
 rm -rf "$out"
 echo "demo: ${passed} passed, ${failed} failed"
