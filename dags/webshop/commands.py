@@ -24,6 +24,26 @@ project_dir="${{PROJECT_DIR:-{DEFAULT_PROJECT_DIR}}}"
 cd "$project_dir"
 """
 
+# Every database credential a task may inherit from the scheduler. A job's processes keep only
+# the one of the role their job needs: the rest are unset before the job starts.
+CREDENTIAL_VARIABLES = (
+    "POSTGRES_PASSWORD",
+    "PGPASSWORD",
+    "LOADER_PASSWORD",
+    "TRANSFORMER_PASSWORD",
+    "ANALYST_PASSWORD",
+    "AIRFLOW_DB_PASSWORD",
+    "AIRFLOW_METADATA_CONN",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+)
+
+
+def _keep_only_credential(keep: str) -> str:
+    """A shell line unsetting every credential variable except `keep`."""
+    others = " ".join(name for name in CREDENTIAL_VARIABLES if name != keep)
+    return f"unset {others}\n"
+
+
 # dbt's own settings, pinned for non-interactive runs (no colours in task logs, no telemetry).
 _DBT_ENV = """export DBT_PROFILES_DIR="${DBT_PROFILES_DIR:-$project_dir}"
 export DBT_USE_COLORS=false DBT_SEND_ANONYMOUS_USAGE_STATS=false DBT_VERSION_CHECK=false
@@ -60,6 +80,7 @@ def extract_command() -> str:
     return (
         _PRELUDE
         + 'export PGUSER=loader PGPASSWORD="${LOADER_PASSWORD:?LOADER_PASSWORD is not set}"\n'
+        + _keep_only_credential("PGPASSWORD")
         + 'exec "${DENO_BIN:-deno}" task extract'
         + " --start {{ data_interval_start | ds }} --end {{ data_interval_end | ds }}\n"
     )
@@ -89,6 +110,7 @@ def _dbt(args: str, *, reuse_parse: bool, on_exit: str = "") -> str:
     return (
         _PRELUDE
         + _DBT_ENV
+        + _keep_only_credential("TRANSFORMER_PASSWORD")
         + f'run_dir="{_RUN_DIR}"\n'
         + 'mkdir -p "$run_dir/target" "$run_dir/logs"\n'
         + seed

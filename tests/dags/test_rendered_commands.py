@@ -20,6 +20,7 @@ from airflow.dag_processing.dagbag import BundleDagBag
 
 from conftest import ROOT
 from rendering import render_task, run_bash, stand_in
+from webshop.commands import CREDENTIAL_VARIABLES
 
 # A manual run triggered at 05:07 UTC on 20 November (what `airflow dags test` would start).
 RUN_AFTER = datetime(2026, 11, 20, 5, 7, tzinfo=UTC)
@@ -108,6 +109,49 @@ def test_extract_refuses_to_run_without_the_loader_password(
     assert result.returncode != 0
     assert "started" not in result.stdout
     assert "LOADER_PASSWORD is not set" in result.stderr
+
+
+# A distinct value per credential, so a leak names which one reached the job.
+_CREDENTIALS = {name: f"value-of-{name.lower()}" for name in CREDENTIAL_VARIABLES}
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "task_id", "program", "kept"),
+    [
+        ("webshop_batch_dag", "extract", "DENO_BIN", {"PGPASSWORD": "LOADER_PASSWORD"}),
+        (
+            "webshop_batch_dag",
+            "dbt_build",
+            "DBT_BIN",
+            {"TRANSFORMER_PASSWORD": "TRANSFORMER_PASSWORD"},
+        ),
+        (
+            "webshop_stream_dag",
+            "dbt_build",
+            "DBT_BIN",
+            {"TRANSFORMER_PASSWORD": "TRANSFORMER_PASSWORD"},
+        ),
+    ],
+)
+def test_a_job_holds_only_the_credential_of_its_role(
+    dagbag: BundleDagBag,
+    tmp_path: Path,
+    runs_dir: Path,
+    dag_id: str,
+    task_id: str,
+    program: str,
+    kept: dict[str, str],
+) -> None:
+    rendered = render_task(dagbag.dags[dag_id], task_id, RUN_AFTER)
+    dump = tmp_path / "environ"
+    job = stand_in(tmp_path / "job", f'env -0 > "{dump}"\n')
+    result = run_bash(rendered.command, **{program: job}, **_CREDENTIALS)
+    assert result.returncode == 0, result.stderr
+    seen = dict(line.split("=", 1) for line in dump.read_text().split("\0") if "=" in line)
+    held = {name for name in CREDENTIAL_VARIABLES if name in seen}
+    assert held == set(kept), f"{task_id} holds {sorted(held)}"
+    for name, source in kept.items():
+        assert seen[name] == _CREDENTIALS[source]
 
 
 def test_every_dbt_task_writes_to_a_folder_of_its_own_run(
