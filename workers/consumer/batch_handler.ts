@@ -15,6 +15,7 @@ import {
   validateMessage,
 } from "../shared/mod.ts";
 import { type InboundMessage, landBatch } from "./landing.ts";
+import { FatalRepeats } from "./fatal_repeats.ts";
 import type { LatencyRecorder } from "./metrics.ts";
 
 /** Kafka offsets are committed at most this often per partition (PostgreSQL's every batch). */
@@ -30,6 +31,8 @@ export interface BatchHandlerDeps {
   /** Called once with an error no retry can fix; the consumer then stops with exit code 1. */
   onFatal: (error: unknown) => void;
   metrics?: LatencyRecorder | undefined;
+  /** Tries of a fatal error at one offset before the alert and stop (default 3). */
+  fatalRepeats?: number;
   /** Back-off between attempts (default 250 ms doubling up to 10 s). */
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -75,6 +78,7 @@ export function createBatchHandler(
   const soughtGap = new Map<string, number>();
   const kafkaCommittedAt = new Map<string, number>();
   const backoff = deps.backoff ?? { initialMs: 250, maxMs: 10_000 };
+  const fatalRepeats = new FatalRepeats(deps.fatalRepeats ?? 3);
   let fatal = false;
 
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
@@ -108,6 +112,7 @@ export function createBatchHandler(
         }
         const committedAt = Date.now();
         soughtGap.delete(partitionKey);
+        fatalRepeats.clear(topic, partition);
         stats.batches++;
         stats.landed += result.landed;
         stats.duplicates += result.duplicates;
@@ -128,18 +133,37 @@ export function createBatchHandler(
         payload.resolveOffset(batch.lastOffset());
         break;
       } catch (error) {
-        if (!isRetriable(error)) {
-          fatal = true;
-          deps.onFatal(error);
-          return;
+        const retriable = isRetriable(error);
+        if (!retriable) {
+          // A fatal error is tried again a few times at its offset: the same error each time
+          // makes an alert (it will crash-loop under a supervisor), then the consumer stops.
+          const repeated = fatalRepeats.record({
+            topic,
+            partition,
+            offset: messages[0]!.offset,
+            message: error instanceof Error ? error.message : String(error),
+          });
+          if (repeated !== undefined) {
+            log.alert("The same fatal error repeats at one offset", {
+              offset: repeated.offset,
+              count: repeated.count,
+              error: errorChain(error),
+            });
+            fatal = true;
+            deps.onFatal(error);
+            return;
+          }
         }
         stats.retries++;
         const delay = backoffDelay(attempt, backoff);
-        log.warn("Landing failed, will retry", {
-          attempt,
-          delay_ms: delay,
-          error: errorChain(error),
-        });
+        log.warn(
+          retriable ? "Landing failed, will retry" : "Landing failed fatally, trying again",
+          {
+            attempt,
+            delay_ms: delay,
+            error: errorChain(error),
+          },
+        );
         if (!(await waitOwning(payload, delay, log))) {
           log.info("Abandoning the batch: consumer stopping or partition moved", { attempt });
           return;

@@ -66,9 +66,11 @@ export function isRetriable(error: unknown): boolean {
     }
     if (
       current instanceof Error &&
-      /Connection terminated|connection not open|not queryable|Connection refused/i.test(
-        current.message,
-      )
+      // pg's messages for a lost connection, a pool that found no client in
+      // connectionTimeoutMillis ("timeout exceeded when trying to connect") and a query that
+      // outran query_timeout ("Query read timeout"): all outages, none the data's fault.
+      /Connection terminated|connection not open|not queryable|Connection refused|timeout exceeded when trying to connect|Query read timeout/i
+        .test(current.message)
     ) {
       return true;
     }

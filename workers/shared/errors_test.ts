@@ -41,6 +41,9 @@ Deno.test("isRetriable decides once, walking the cause chain", () => {
     isRetriable(new Error("wrapped", { cause: Object.assign(new Error("x"), { code: "08006" }) })),
     true,
   );
+  // pg-pool's and pg's own timeouts (connectionTimeoutMillis, query_timeout): an outage.
+  assert.equal(isRetriable(new Error("timeout exceeded when trying to connect")), true);
+  assert.equal(isRetriable(new Error("Query read timeout")), true);
   assert.equal(isRetriable(new InvalidRecordError("missing id")), false);
   assert.equal(isRetriable(new ConfigError("bad PGPORT")), false);
   assert.equal(isRetriable(Object.assign(new Error("dup"), { code: "23505" })), false);
