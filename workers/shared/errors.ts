@@ -96,3 +96,11 @@ export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && (code.startsWith("22") || code.startsWith("54"));
 }
+
+/**
+ * pg's client-side query_timeout fired: the server did not answer in time. The client's state is
+ * unknown (its query may still run), so it is not used again, not even for a ROLLBACK.
+ */
+export function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "Query read timeout";
+}

@@ -4,6 +4,7 @@ import {
   ConfigError,
   InvalidRecordError,
   isDataError,
+  isQueryTimeout,
   isRetriable,
   RetriableError,
 } from "./errors.ts";
@@ -76,4 +77,10 @@ Deno.test("isDataError: SQLSTATE classes 22 and 54 are the row's fault, nothing 
   assert.equal(isDataError(new Error("no code")), false);
   assert.equal(isDataError(null), false);
   assert.equal(isDataError(undefined), false);
+});
+
+Deno.test("isQueryTimeout names pg's client-side query_timeout only", () => {
+  assert.equal(isQueryTimeout(new Error("Query read timeout")), true);
+  assert.equal(isQueryTimeout(new Error("timeout exceeded when trying to connect")), false);
+  assert.equal(isQueryTimeout("Query read timeout"), false);
 });
