@@ -17,6 +17,7 @@ import {
 import { type InboundMessage, landBatch } from "./landing.ts";
 import { FatalRepeats } from "./fatal_repeats.ts";
 import type { LatencyRecorder } from "./metrics.ts";
+import { beyondLogEnd } from "./offsets.ts";
 
 /** Kafka offsets are committed at most this often per partition (PostgreSQL's every batch). */
 const KAFKA_COMMIT_INTERVAL_MS = 1_000;
@@ -99,6 +100,20 @@ export function createBatchHandler(
             acceptGapFrom: soughtGap.get(partitionKey),
           },
         );
+        if (result.kind === "behind") {
+          // The batch says where the log ends (no extra round trip): a stored offset beyond
+          // it is never reached by seeking, and looping on it would hide a re-created topic.
+          const beyond = beyondLogEnd(
+            { group: deps.group, topic, partition },
+            result.storedOffset,
+            Number(batch.highWatermark),
+          );
+          if (beyond !== undefined) {
+            fatal = true;
+            deps.onFatal(beyond);
+            return;
+          }
+        }
         if (result.kind !== "landed") {
           // PostgreSQL holds a different position than Kafka handed us: fetch from PostgreSQL's.
           if (result.kind === "gap") soughtGap.set(partitionKey, result.storedOffset);
