@@ -455,3 +455,19 @@ export async function freezePostgres(): Promise<() => void> {
   signal("SIGSTOP");
   return () => signal("SIGCONT");
 }
+
+/** Deletes `topic` and waits until the broker no longer lists it (so it can be created anew). */
+export async function deleteTopicAndWait(topic: string): Promise<void> {
+  await deleteTopics(topic);
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await waitFor(async () => !(await admin.listTopics()).includes(topic), {
+      timeoutMs: 30_000,
+      message: `topic ${topic} was not deleted`,
+      intervalMs: 200,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
