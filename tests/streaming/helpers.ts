@@ -425,3 +425,49 @@ async function alive(pid: number): Promise<boolean> {
   const state = new TextDecoder().decode(output.stdout).trim();
   return output.success && state !== "" && !state.startsWith("Z");
 }
+
+/**
+ * Freezes the TEST instance's PostgreSQL: SIGSTOP to the postmaster and every backend (a frozen
+ * server still accepts TCP connections in the kernel, but answers nothing). Returns the thaw,
+ * which sends SIGCONT to the same processes; call it in a `finally`.
+ */
+export async function freezePostgres(): Promise<() => void> {
+  if (!isTestInstance) throw new Error("Refusing to freeze a service outside the test instance");
+  const postmaster = Number((await Deno.readTextFile(`${env.STATE_DIR}/run/postgres.pid`)).trim());
+  const output = await new Deno.Command("ps", {
+    args: ["-o", "pid=", "--ppid", String(postmaster)],
+    stdout: "piped",
+  }).output();
+  const backends = new TextDecoder().decode(output.stdout).split(/\s+/).filter(Boolean).map(
+    Number,
+  );
+  const frozen = [postmaster, ...backends];
+  const signal = (name: Deno.Signal) => {
+    for (const pid of frozen) {
+      try {
+        Deno.kill(pid, name);
+      } catch {
+        // a backend that exited meanwhile
+      }
+    }
+  };
+  // Postmaster first, so it forks no new backend between the listing and the stop.
+  signal("SIGSTOP");
+  return () => signal("SIGCONT");
+}
+
+/** Deletes `topic` and waits until the broker no longer lists it (so it can be created anew). */
+export async function deleteTopicAndWait(topic: string): Promise<void> {
+  await deleteTopics(topic);
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await waitFor(async () => !(await admin.listTopics()).includes(topic), {
+      timeoutMs: 30_000,
+      message: `topic ${topic} was not deleted`,
+      intervalMs: 200,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -15,7 +15,9 @@ import {
   validateMessage,
 } from "../shared/mod.ts";
 import { type InboundMessage, landBatch } from "./landing.ts";
+import { FatalRepeats } from "./fatal_repeats.ts";
 import type { LatencyRecorder } from "./metrics.ts";
+import { beyondLogEnd } from "./offsets.ts";
 
 /** Kafka offsets are committed at most this often per partition (PostgreSQL's every batch). */
 const KAFKA_COMMIT_INTERVAL_MS = 1_000;
@@ -30,6 +32,8 @@ export interface BatchHandlerDeps {
   /** Called once with an error no retry can fix; the consumer then stops with exit code 1. */
   onFatal: (error: unknown) => void;
   metrics?: LatencyRecorder | undefined;
+  /** Tries of a fatal error at one offset before the alert and stop (default 3). */
+  fatalRepeats?: number;
   /** Back-off between attempts (default 250 ms doubling up to 10 s). */
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -75,6 +79,7 @@ export function createBatchHandler(
   const soughtGap = new Map<string, number>();
   const kafkaCommittedAt = new Map<string, number>();
   const backoff = deps.backoff ?? { initialMs: 250, maxMs: 10_000 };
+  const fatalRepeats = new FatalRepeats(deps.fatalRepeats ?? 3);
   let fatal = false;
 
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
@@ -95,6 +100,20 @@ export function createBatchHandler(
             acceptGapFrom: soughtGap.get(partitionKey),
           },
         );
+        if (result.kind === "behind") {
+          // The batch says where the log ends (no extra round trip): a stored offset beyond
+          // it is never reached by seeking, and looping on it would hide a re-created topic.
+          const beyond = beyondLogEnd(
+            { group: deps.group, topic, partition },
+            result.storedOffset,
+            Number(batch.highWatermark),
+          );
+          if (beyond !== undefined) {
+            fatal = true;
+            deps.onFatal(beyond);
+            return;
+          }
+        }
         if (result.kind !== "landed") {
           // PostgreSQL holds a different position than Kafka handed us: fetch from PostgreSQL's.
           if (result.kind === "gap") soughtGap.set(partitionKey, result.storedOffset);
@@ -108,6 +127,7 @@ export function createBatchHandler(
         }
         const committedAt = Date.now();
         soughtGap.delete(partitionKey);
+        fatalRepeats.clear(topic, partition);
         stats.batches++;
         stats.landed += result.landed;
         stats.duplicates += result.duplicates;
@@ -128,18 +148,37 @@ export function createBatchHandler(
         payload.resolveOffset(batch.lastOffset());
         break;
       } catch (error) {
-        if (!isRetriable(error)) {
-          fatal = true;
-          deps.onFatal(error);
-          return;
+        const retriable = isRetriable(error);
+        if (!retriable) {
+          // A fatal error is tried again a few times at its offset: the same error each time
+          // makes an alert (it will crash-loop under a supervisor), then the consumer stops.
+          const repeated = fatalRepeats.record({
+            topic,
+            partition,
+            offset: messages[0]!.offset,
+            message: error instanceof Error ? error.message : String(error),
+          });
+          if (repeated !== undefined) {
+            log.alert("The same fatal error repeats at one offset", {
+              offset: repeated.offset,
+              count: repeated.count,
+              error: errorChain(error),
+            });
+            fatal = true;
+            deps.onFatal(error);
+            return;
+          }
         }
         stats.retries++;
         const delay = backoffDelay(attempt, backoff);
-        log.warn("Landing failed, will retry", {
-          attempt,
-          delay_ms: delay,
-          error: errorChain(error),
-        });
+        log.warn(
+          retriable ? "Landing failed, will retry" : "Landing failed fatally, trying again",
+          {
+            attempt,
+            delay_ms: delay,
+            error: errorChain(error),
+          },
+        );
         if (!(await waitOwning(payload, delay, log))) {
           log.info("Abandoning the batch: consumer stopping or partition moved", { attempt });
           return;

@@ -11,7 +11,14 @@
  * A row PostgreSQL refuses (a data error) is isolated by splitting the write under savepoints
  * and dead-lettered, so one poison message never stalls its partition.
  */
-import { isDataError, type Logger, type Pool, type PoolClient, withClient } from "../shared/mod.ts";
+import {
+  isDataError,
+  isQueryTimeout,
+  type Logger,
+  type Pool,
+  type PoolClient,
+  withClient,
+} from "../shared/mod.ts";
 import { copyDirect } from "./copy_rows.ts";
 import { lockOffset, offsetKey, storeOffsetSql } from "./offsets.ts";
 import {
@@ -80,7 +87,9 @@ export async function landBatch(
         mode: "split",
       }) as LandingResult;
     } catch (error) {
-      await client.query("rollback").catch(() => {});
+      // Not after a query timeout: the rollback would wait for the same silent server, and
+      // withClient destroys the client anyway (closing the session rolls back).
+      if (!isQueryTimeout(error)) await client.query("rollback").catch(() => {});
       throw error;
     }
   }, { retriableWhenLost: "landing" });

@@ -65,3 +65,21 @@ export function storeOffsetSql(key: OffsetKey, nextOffset: number): string {
     on conflict (consumer_group, topic, kafka_partition)
     do update set next_offset = excluded.next_offset, updated_at = now()`;
 }
+
+/**
+ * The error when PostgreSQL's stored next offset lies beyond the partition's log end (a topic
+ * re-created, its offsets restarted): seeking there never returns a message, so the consumer
+ * must not loop on it. Undefined while the stored offset is within the log.
+ */
+export function beyondLogEnd(
+  target: { group: string; topic: string; partition: number },
+  storedOffset: number,
+  logEnd: number,
+): Error | undefined {
+  if (!(storedOffset > logEnd)) return undefined;
+  return new Error(
+    `Stored offset ${storedOffset} of ${target.topic}/${target.partition} (group ` +
+      `${target.group}) is beyond the log end ${logEnd}: the topic was re-created or truncated; ` +
+      `reset its rows in raw.consumer_offsets to consume it again`,
+  );
+}

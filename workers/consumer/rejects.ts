@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import type { PoolClient } from "../shared/mod.ts";
 import type { BatchTarget, DeadLetter, ValidRow } from "./plan.ts";
 
-/** Records `rows` as duplicates dropped by the consumer (a repeat is recorded once). */
+/** Records `rows` as duplicates dropped by the consumer (once per event and position). */
 export async function insertDuplicates(
   client: PoolClient,
   target: BatchTarget,
@@ -28,7 +28,7 @@ export async function insertDuplicates(
       `insert into raw.order_events_duplicates
          (event_id, payload, topic, kafka_partition, kafka_offset, message_key, kafka_timestamp)
        values ${values.join(", ")}
-       on conflict do nothing`,
+       on conflict (event_id, topic, kafka_partition, kafka_offset) do nothing`,
       params,
     );
   }

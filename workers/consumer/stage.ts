@@ -18,17 +18,17 @@ const STAGE_DDL = `create temporary table if not exists order_events_stage (
     kafka_timestamp_ms bigint not null
 ) on commit delete rows`;
 
-// Lands the stage; rows whose event_id is already in raw.order_events become duplicates.
-// `%TARGET%` is replaced by the escaped topic and partition.
+// Lands the stage; rows whose event_id is already in raw.order_events elsewhere become
+// duplicates. `%TOPIC%` and `%PARTITION%` are replaced by the escaped topic and partition.
 const STAGE_TO_TABLES = `landed as (
     insert into raw.order_events
         (event_id, payload, topic, kafka_partition, kafka_offset, message_key, kafka_timestamp)
     select
-        event_id, payload, %TARGET%, kafka_offset, message_key,
+        event_id, payload, %TOPIC%, %PARTITION%, kafka_offset, message_key,
         to_timestamp(kafka_timestamp_ms / 1000.0)
     from pg_temp.order_events_stage
     order by kafka_offset
-    on conflict do nothing
+    on conflict (event_id) do nothing
     returning kafka_offset
 ),
 
@@ -36,13 +36,29 @@ dropped as (
     insert into raw.order_events_duplicates
         (event_id, payload, topic, kafka_partition, kafka_offset, message_key, kafka_timestamp)
     select
-        stage.event_id, stage.payload, %TARGET%, stage.kafka_offset, stage.message_key,
+        stage.event_id, stage.payload, %TOPIC%, %PARTITION%, stage.kafka_offset, stage.message_key,
         to_timestamp(stage.kafka_timestamp_ms / 1000.0)
     from pg_temp.order_events_stage as stage
-    where not exists (select from landed where landed.kafka_offset = stage.kafka_offset)
-    on conflict do nothing
+    where
+        not exists (select from landed where landed.kafka_offset = stage.kafka_offset)
+        -- The same event at the same position is the same message read again (stored offsets
+        -- reset, a new group): not a duplicate.
+        and not exists (
+            select from raw.order_events as event
+            where
+                event.event_id = stage.event_id
+                and event.topic = %TOPIC%
+                and event.kafka_partition = %PARTITION%
+                and event.kafka_offset = stage.kafka_offset
+        )
+    on conflict (event_id, topic, kafka_partition, kafka_offset) do nothing
     returning kafka_offset
 )`;
+
+/** STAGE_TO_TABLES for one partition; `topic` and `partition` are SQL expressions. */
+function stageToTables(topic: string, partition: string): string {
+  return STAGE_TO_TABLES.replaceAll("%TOPIC%", topic).replaceAll("%PARTITION%", partition);
+}
 
 /** Rows that landed and rows dropped as already landed. */
 export interface WriteCounts {
@@ -71,9 +87,8 @@ export async function landStagedAndCommit(
   literals: { topic: string; partition: number; storeOffset: string },
 ): Promise<WriteCounts> {
   if (rows.length > 0) await copyStage(client, rows);
-  const target = `${literals.topic}, ${literals.partition}`;
   const results = await client.query(
-    `with ${STAGE_TO_TABLES.replaceAll("%TARGET%", target)},
+    `with ${stageToTables(literals.topic, String(literals.partition))},
     stored as (${literals.storeOffset} returning 1)
     select
         (select count(*) from landed)::int as landed,
@@ -103,7 +118,7 @@ export async function writeSplit(
     if (stage.dirty) await client.query("truncate pg_temp.order_events_stage");
     await copyStage(client, rows);
     const { rows: [counts] } = await client.query<WriteCounts>(
-      `with ${STAGE_TO_TABLES.replaceAll("%TARGET%", "$1::text, $2::integer")}
+      `with ${stageToTables("$1::text", "$2::integer")}
       select (select count(*) from landed)::int as landed, (select count(*) from dropped)::int as dropped`,
       [target.topic, target.partition],
     );

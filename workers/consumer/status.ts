@@ -2,7 +2,8 @@
  * `main.ts status [--json]`, the streaming status for `make status`: per partition of ORDER_EVENTS_TOPIC, the broker's end
  * offset, the next offset PostgreSQL holds for CONSUMER_GROUP (the truth: lag is counted from
  * it), the group's committed offset in Kafka (a hint), and the lag; then landed, dead-letter
- * and duplicate counts and the last landed time. Exit 1 when Kafka or PostgreSQL is unreachable.
+ * and duplicate counts and the last landed time. Exit 1 when Kafka or PostgreSQL is unreachable
+ * or a stored offset lies beyond its partition's log end.
  *
  *   deno task stream:status [--json]
  */
@@ -17,6 +18,8 @@ interface PartitionStatus {
   landed_offset: number | null;
   kafka_committed: number | null;
   lag: number;
+  /** PostgreSQL's stored offset lies beyond the log end: the consumer stops on it. */
+  beyond_log_end: boolean;
 }
 
 interface TableStatus {
@@ -33,7 +36,7 @@ async function kafkaStatus(
   brokers: string,
   topic: string,
   group: string,
-): Promise<Array<Omit<PartitionStatus, "landed_offset" | "lag">>> {
+): Promise<Array<Omit<PartitionStatus, "landed_offset" | "lag" | "beyond_log_end">>> {
   const admin = (await createKafka(brokers, {
     clientId: "stream-status",
     logger,
@@ -124,14 +127,29 @@ export async function status(logger: Logger, args: readonly string[]): Promise<n
     return {
       ...p,
       landed_offset: landed,
-      lag: p.end_offset - Math.max(landed ?? 0, p.start_offset),
+      lag: Math.max(0, p.end_offset - Math.max(landed ?? 0, p.start_offset)),
+      beyond_log_end: landed !== null && landed > p.end_offset,
     };
   });
+  const beyond: string[] = [];
+  for (const p of partitions.filter((p) => p.beyond_log_end)) {
+    beyond.push(
+      `PostgreSQL's stored offset ${p.landed_offset} of ${topic}/${p.partition} is beyond ` +
+        `the log end ${p.end_offset}`,
+    );
+  }
   const totalLag = partitions.reduce((sum, p) => sum + p.lag, 0);
 
   if (asJson) {
     console.log(
-      JSON.stringify({ topic, group, partitions, total_lag: totalLag, tables, problems }),
+      JSON.stringify({
+        topic,
+        group,
+        partitions,
+        total_lag: totalLag,
+        tables,
+        problems: [...problems, ...beyond],
+      }),
     );
   } else {
     const lines = [`stream ${topic} -> PostgreSQL (consumer group ${group})`];
@@ -158,8 +176,9 @@ export async function status(logger: Logger, args: readonly string[]): Promise<n
         `  duplicates dropped: ${tables.duplicates}`,
       );
     }
+    for (const line of beyond) lines.push(`  BEYOND LOG END ${line}`);
     for (const problem of problems) lines.push(`  UNREACHABLE ${problem}`);
     console.log(lines.join("\n"));
   }
-  return problems.length > 0 ? 1 : 0;
+  return problems.length + beyond.length > 0 ? 1 : 0;
 }

@@ -163,7 +163,7 @@ async function replayOne(client: PoolClient, row: DeadLetterRow): Promise<Outcom
       `insert into raw.order_events
          (event_id, payload, topic, kafka_partition, kafka_offset, message_key, kafka_timestamp)
        values ($1, $2::jsonb, $3, $4, $5, $6, $7)
-       on conflict do nothing
+       on conflict (event_id) do nothing
        returning event_id`,
       envelope,
     );
@@ -174,7 +174,7 @@ async function replayOne(client: PoolClient, row: DeadLetterRow): Promise<Outcom
            (event_id, payload, topic, kafka_partition, kafka_offset, message_key,
             kafka_timestamp, dropped_by)
          values ($1, $2::jsonb, $3, $4, $5, $6, $7, 'dlq_replay')
-         on conflict do nothing`,
+         on conflict (event_id, topic, kafka_partition, kafka_offset) do nothing`,
         envelope,
       );
     }

@@ -25,6 +25,11 @@ export const pgEnv = {
   PGDATABASE: z.string().min(1).default("warehouse"),
   PGUSER: z.string().min(1).default("loader"),
   PGPASSWORD: z.string().default("loader"),
+  // Timeouts (db.ts's createPool explains each); 0 turns the server-side ones off.
+  PG_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
+  PG_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
 };
 
 /** Integer in [min, max] read from a string environment variable. */

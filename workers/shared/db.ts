@@ -1,7 +1,7 @@
 /** PostgreSQL helpers shared by workers: a pool from config, and a transaction wrapper. */
 // @ts-types="@types/pg"
 import pg from "pg";
-import { RetriableError } from "./errors.ts";
+import { isQueryTimeout, RetriableError } from "./errors.ts";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -13,13 +13,34 @@ export interface PgSettings {
   PGDATABASE: string;
   PGUSER: string;
   PGPASSWORD: string;
+  /** Client side: a query without an answer this long fails (a frozen server, a blackhole). */
+  PG_QUERY_TIMEOUT_MS?: number | undefined;
+  /** Client side: waiting this long for a pool slot or a new connection fails. */
+  PG_CONNECT_TIMEOUT_MS?: number | undefined;
+  /** Server side (statement_timeout): a statement running this long is cancelled. */
+  PG_STATEMENT_TIMEOUT_MS?: number | undefined;
+  /** Server side: a session idle in a transaction this long is ended (an abandoned client). */
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS?: number | undefined;
 }
 
-/** Opens a pool for `settings`; `applicationName` shows in pg_stat_activity. */
+/** Defaults of the timeouts; the client's query timeout outlasts the server's, which names the statement. */
+export const PG_TIMEOUT_DEFAULTS = {
+  PG_QUERY_TIMEOUT_MS: 70_000,
+  PG_CONNECT_TIMEOUT_MS: 10_000,
+  PG_STATEMENT_TIMEOUT_MS: 60_000,
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: 60_000,
+} as const;
+
+/**
+ * Opens a pool for `settings`; `applicationName` shows in pg_stat_activity. Both kinds of
+ * timeout are set: the server's cannot fire while the server is frozen, the client's can (its
+ * "Query read timeout" is retriable, and `withClient` destroys the client it fired on).
+ */
 export function createPool(
   settings: PgSettings,
   options: { applicationName: string; max?: number },
 ): pg.Pool {
+  const timeouts = { ...PG_TIMEOUT_DEFAULTS, ...definedOnly(settings) };
   return new pg.Pool({
     host: settings.PGHOST,
     port: settings.PGPORT,
@@ -28,8 +49,22 @@ export function createPool(
     password: settings.PGPASSWORD,
     application_name: options.applicationName,
     max: options.max ?? 4,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: timeouts.PG_CONNECT_TIMEOUT_MS,
+    query_timeout: timeouts.PG_QUERY_TIMEOUT_MS,
+    // Startup parameters: the server applies them to the session, no extra round trip.
+    statement_timeout: timeouts.PG_STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: timeouts.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   });
+}
+
+/** The timeout settings that are set (an explicit undefined must not hide a default). */
+function definedOnly(settings: PgSettings): Partial<typeof PG_TIMEOUT_DEFAULTS> {
+  const set: Record<string, number> = {};
+  for (const key of Object.keys(PG_TIMEOUT_DEFAULTS) as Array<keyof PgSettings>) {
+    const value = settings[key];
+    if (typeof value === "number") set[key] = value;
+  }
+  return set;
 }
 
 /** Options of `withClient`. */
@@ -91,7 +126,11 @@ export function withTransaction<T>(
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
+      // No ROLLBACK on a client whose query timed out: it would wait for the same silent server.
+      // withClient destroys the client after any failure; closing the session rolls back.
+      if (!isQueryTimeout(error)) {
+        await client.query("ROLLBACK").catch(() => {});
+      }
       throw error;
     }
   });

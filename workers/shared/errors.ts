@@ -66,9 +66,11 @@ export function isRetriable(error: unknown): boolean {
     }
     if (
       current instanceof Error &&
-      /Connection terminated|connection not open|not queryable|Connection refused/i.test(
-        current.message,
-      )
+      // pg's messages for a lost connection, a pool that found no client in
+      // connectionTimeoutMillis ("timeout exceeded when trying to connect") and a query that
+      // outran query_timeout ("Query read timeout"): all outages, none the data's fault.
+      /Connection terminated|connection not open|not queryable|Connection refused|timeout exceeded when trying to connect|Query read timeout/i
+        .test(current.message)
     ) {
       return true;
     }
@@ -93,4 +95,12 @@ export class GaveUpError extends Error {
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && (code.startsWith("22") || code.startsWith("54"));
+}
+
+/**
+ * pg's client-side query_timeout fired: the server did not answer in time. The client's state is
+ * unknown (its query may still run), so it is not used again, not even for a ROLLBACK.
+ */
+export function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "Query read timeout";
 }

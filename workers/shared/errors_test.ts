@@ -4,6 +4,7 @@ import {
   ConfigError,
   InvalidRecordError,
   isDataError,
+  isQueryTimeout,
   isRetriable,
   RetriableError,
 } from "./errors.ts";
@@ -41,6 +42,9 @@ Deno.test("isRetriable decides once, walking the cause chain", () => {
     isRetriable(new Error("wrapped", { cause: Object.assign(new Error("x"), { code: "08006" }) })),
     true,
   );
+  // pg-pool's and pg's own timeouts (connectionTimeoutMillis, query_timeout): an outage.
+  assert.equal(isRetriable(new Error("timeout exceeded when trying to connect")), true);
+  assert.equal(isRetriable(new Error("Query read timeout")), true);
   assert.equal(isRetriable(new InvalidRecordError("missing id")), false);
   assert.equal(isRetriable(new ConfigError("bad PGPORT")), false);
   assert.equal(isRetriable(Object.assign(new Error("dup"), { code: "23505" })), false);
@@ -73,4 +77,10 @@ Deno.test("isDataError: SQLSTATE classes 22 and 54 are the row's fault, nothing 
   assert.equal(isDataError(new Error("no code")), false);
   assert.equal(isDataError(null), false);
   assert.equal(isDataError(undefined), false);
+});
+
+Deno.test("isQueryTimeout names pg's client-side query_timeout only", () => {
+  assert.equal(isQueryTimeout(new Error("Query read timeout")), true);
+  assert.equal(isQueryTimeout(new Error("timeout exceeded when trying to connect")), false);
+  assert.equal(isQueryTimeout("Query read timeout"), false);
 });

@@ -4,10 +4,10 @@
  * a command's real output.
  */
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogLevel = "debug" | "info" | "warn" | "error" | "alert";
 export type LogFields = Record<string, unknown>;
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, alert: 50 };
 
 /** A logger bound to one worker and a set of fields repeated on every line. */
 export interface Logger {
@@ -15,6 +15,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Needs a human: e.g. the same fatal error again and again at one offset. */
+  alert(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line it writes. */
   child(fields: LogFields): Logger;
 }
@@ -44,6 +46,7 @@ export function createLogger(
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
+    alert: (m, f) => write("alert", m, f),
     child: (fields) => createLogger(worker, { level, sink, fields: { ...base, ...fields } }),
   };
 }

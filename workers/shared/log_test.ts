@@ -24,3 +24,12 @@ Deno.test("errorChain flattens causes for a log line", () => {
   ]);
   assert.deepEqual(errorChain("plain text"), [{ name: "string", message: "plain text" }]);
 });
+
+Deno.test("alert lines pass every level filter below them", () => {
+  const lines: string[] = [];
+  const logger = createLogger("unit", { level: "error", sink: (line) => lines.push(line) });
+  logger.warn("hidden");
+  logger.alert("Same fatal error again", { offset: 7 });
+  assert.equal(lines.length, 1);
+  assert.equal(JSON.parse(lines[0]!).level, "alert");
+});
