@@ -199,8 +199,32 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def group_members(pgid: int) -> list[int]:
+    """The live (non-zombie) processes whose process group is pgid."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields after the command name: state, ppid, pgrp, ...
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def kill_group(pgid: int, sig: int) -> None:
+    """Sends sig to a process group; a group that is gone already is fine."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def stop_daemon(svc: dict, cfg: dict[str, str]) -> None:
-    """Stops a daemon's process group with its stop signal; SIGKILL after the timeout."""
+    """Stops a daemon's whole process group with its stop signal; SIGKILL after the timeout."""
     name = svc["name"]
     pid = running_pid(cfg, name)
     if pid is None:
@@ -208,21 +232,18 @@ def stop_daemon(svc: dict, cfg: dict[str, str]) -> None:
     pidfile, _ = paths(cfg, name)
     sig = getattr(signal, svc.get("stop_signal", "SIGTERM"))
     log(f"{name}: stopping (pid {pid})")
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
+    kill_group(pid, sig)
+    # The leader may exit before its children: wait until no process of the group remains.
+    deadline = time.monotonic() + float(svc.get("stop_timeout_s", STOP_TIMEOUT_S))
+    while group_members(pid):
+        if time.monotonic() >= deadline:
+            log(f"{name}: still running after the stop timeout, killing its process group")
+            kill_group(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while group_members(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
             break
         time.sleep(0.3)
-    else:
-        log(f"{name}: still running after {STOP_TIMEOUT_S}s, killing")
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     pidfile.unlink(missing_ok=True)
 
 

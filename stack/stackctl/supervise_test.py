@@ -130,3 +130,39 @@ def test_a_reused_pid_without_our_marker_is_not_ours(cfg: dict[str, str]) -> Non
     pidfile.write_text(f"{os.getpid()}\n")  # alive, but not started by the stack manager
     assert supervise.running_pid(cfg, "ghost") is None
     assert not pidfile.exists()
+
+
+# A leader that forks a child and exits at once on SIGTERM; the child takes a second to finish
+# (or, with IGNORE=1, ignores SIGTERM and needs the SIGKILL fallback).
+FORKER = {
+    "name": "forker",
+    "kind": "daemon",
+    "command": [
+        "bash",
+        "-c",
+        "(trap 'sleep 1; exit 0' TERM; [ \"$IGNORE\" = 1 ] && trap '' TERM; "
+        "while :; do sleep 0.1; done) & echo $! > '${STATE_DIR}/child'; "
+        "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+    ],
+    "health": ["test", "-s", "${STATE_DIR}/child"],
+    "stop_timeout_s": 2,
+}
+
+
+@pytest.mark.parametrize("ignore", ["0", "1"])
+def test_stop_waits_for_the_whole_process_group(cfg: dict[str, str], ignore: str) -> None:
+    Path(cfg["STATE_DIR"]).mkdir(parents=True)
+    svc = {**FORKER, "env": {"IGNORE": ignore}}
+    leader = None
+    try:
+        supervise.start_daemon(svc, cfg)
+        leader = supervise.running_pid(cfg, "forker")
+        assert leader is not None
+        child = int((Path(cfg["STATE_DIR"]) / "child").read_text())
+        assert child in supervise.group_members(leader)
+        supervise.stop_daemon(svc, cfg)
+        assert supervise.group_members(leader) == []
+        assert not supervise.pid_alive(child)
+    finally:
+        if leader is not None:
+            supervise.kill_group(leader, signal.SIGKILL)
