@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from .config import ROOT, STACK, process_env
-from .proc import StackError, log, run
+from .proc import StackError, log, run, write_private
 
 
 def prepare_postgres(cfg: dict[str, str]) -> None:
@@ -67,14 +67,6 @@ def check_data_version(data: Path, major: str) -> None:
             f"but this stack runs PostgreSQL {major} (POSTGRES_MAJOR). Upgrade it with "
             f"pg_upgrade or a dump and restore, or move the directory away to start empty"
         )
-
-
-def write_private(path: Path, text: str) -> None:
-    """Writes a secret to a new file created with mode 0600, so it is never world-readable."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
 
 
 def run_as_postgres(cmd: list[str]) -> None:
