@@ -52,10 +52,14 @@ def cmd_status(cfg: dict[str, str]) -> int:
     """Prints each daemon's state, then the pipeline section; 1 when one is not healthy."""
     bad = 0
     print(f"instance {cfg['STACK_INSTANCE']}  (state: {cfg['STATE_DIR']})")
-    for svc in load_manifest(cfg):
+    in_profile = {svc["name"] for svc in load_manifest(cfg)}
+    for svc in load_manifest_all():
         if svc["kind"] != "daemon":
             continue
         state, pid, extra = service_state(svc, cfg)
+        # A supervised service outside the instance's profile shows while a test runs it.
+        if svc["name"] not in in_profile and not (svc.get("supervised") and state != "stopped"):
+            continue
         port = cfg.get(svc.get("port") or "", "")
         bad += state != "healthy"
         print(f"  {svc['name']:<20} {state:<10} pid={pid or '-':<8} port={port or '-':<6} {extra}")
