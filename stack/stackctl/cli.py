@@ -5,6 +5,7 @@ adds stack/instances/test.env (own ports, own data directory, no continuous work
 run never touches a user's running stack.
 
   python3 -m stack.stackctl [--instance dev|test] install | up [SERVICE...] | down | status
+  python3 -m stack.stackctl [--instance dev|test] stop SERVICE... (stays down, even supervised)
   python3 -m stack.stackctl [--instance dev|test] logs [SERVICE] | env | exec -- COMMAND...
 
 Only the Python standard library is used: this package is what installs everything else.
@@ -19,36 +20,65 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .config import ROOT, STACK, load_config, load_manifest, process_env
+from . import supervisor
+from .config import ROOT, STACK, load_config, load_manifest, load_manifest_all, process_env
 from .install import install, relock
 from .proc import StackError, log_tail
 from .secrets import prepare_secrets
-from .supervise import down, healthy, running_pid, up
+from .supervise import down, healthy, running_pid, stop_daemon, up
+
+# supervisord's states as `make status` shows them; RUNNING and STARTING get the health check.
+SUPERVISED_STATES = {"BACKOFF": "restarting", "FATAL": "GAVE UP", "STOPPING": "stopping"}
+
+
+def service_state(svc: dict, cfg: dict[str, str]) -> tuple[str, int | None, str]:
+    """A daemon's state word, pid and extra column (restarts of a supervised service)."""
+    name = svc["name"]
+    if svc.get("supervised"):
+        current = supervisor.info(cfg, name)
+        extra = f"restarts={supervisor.restarts(cfg, name)}"
+        if current is None or current["statename"] in ("STOPPED", "EXITED"):
+            return "stopped", None, extra
+        pid = current["pid"] or None
+        if current["statename"] in SUPERVISED_STATES:
+            return SUPERVISED_STATES[current["statename"]], pid, extra
+    else:
+        pid, extra = running_pid(cfg, name), ""
+        if pid is None:
+            return "stopped", None, extra
+    return ("healthy" if healthy(svc, cfg) else "UNHEALTHY"), pid, extra
 
 
 def cmd_status(cfg: dict[str, str]) -> int:
     """Prints each daemon's state, then the pipeline section; 1 when one is not healthy."""
     bad = 0
     print(f"instance {cfg['STACK_INSTANCE']}  (state: {cfg['STATE_DIR']})")
-    for svc in load_manifest(cfg):
+    in_profile = {svc["name"] for svc in load_manifest(cfg)}
+    for svc in load_manifest_all():
         if svc["kind"] != "daemon":
             continue
-        pid = running_pid(cfg, svc["name"])
+        state, pid, extra = service_state(svc, cfg)
+        # A supervised service outside the instance's profile shows while a test runs it.
+        if svc["name"] not in in_profile and not (svc.get("supervised") and state != "stopped"):
+            continue
         port = cfg.get(svc.get("port") or "", "")
-        if pid is None:
-            state = "stopped"
-            bad += 1
-        elif healthy(svc, cfg):
-            state = "healthy"
-        else:
-            state = "UNHEALTHY"
-            bad += 1
-        print(f"  {svc['name']:<20} {state:<10} pid={pid or '-':<8} port={port or '-'}")
+        bad += state != "healthy"
+        print(f"  {svc['name']:<20} {state:<10} pid={pid or '-':<8} port={port or '-':<6} {extra}")
     status_script = STACK / "status_extra.sh"
     if status_script.exists():
         sys.stdout.flush()  # the service table first, then the pipeline section
         subprocess.run(["bash", str(status_script)], env=process_env(cfg), cwd=ROOT, check=False)
     return 1 if bad else 0
+
+
+def cmd_stop(cfg: dict[str, str], names: list[str]) -> None:
+    """Stops the named daemons; supervisord does not restart a service stopped this way."""
+    daemons = {svc["name"]: svc for svc in load_manifest_all() if svc["kind"] == "daemon"}
+    unknown = sorted(set(names) - set(daemons))
+    if unknown:
+        raise StackError(f"Unknown daemon(s) to stop: {', '.join(unknown)}")
+    for name in names:
+        stop_daemon(daemons[name], cfg)
 
 
 def cmd_logs(cfg: dict[str, str], names: list[str], lines: int) -> None:
@@ -82,6 +112,8 @@ def main(argv: list[str]) -> int:
     p_up = sub.add_parser("up", help="install what is missing and start the services")
     p_up.add_argument("services", nargs="*")
     sub.add_parser("down", help="stop the services this instance started; data is kept")
+    p_stop = sub.add_parser("stop", help="stop services; a supervised one stays down")
+    p_stop.add_argument("services", nargs="+")
     sub.add_parser("status", help="health of every service")
     p_logs = sub.add_parser("logs", help="tail the service logs")
     p_logs.add_argument("services", nargs="*")
@@ -100,6 +132,8 @@ def main(argv: list[str]) -> int:
             up(cfg, args.services)
         elif args.command == "down":
             down(cfg)
+        elif args.command == "stop":
+            cmd_stop(cfg, args.services)
         elif args.command == "status":
             return cmd_status(cfg)
         elif args.command == "logs":

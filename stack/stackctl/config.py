@@ -71,6 +71,7 @@ def load_config(instance: str, root: Path = ROOT) -> dict[str, str]:
             "KAFKA_LIBS": str(cache / f"kafka-{cfg['KAFKA_VERSION']}" / "libs"),
             "DBT_VENV": str(cache / f"venv-dbt-{lock_digest('dbt', root)}"),
             "AIRFLOW_VENV": str(cache / f"venv-airflow-{lock_digest('airflow', root)}"),
+            "SUPERVISOR_VENV": str(cache / f"venv-supervisor-{lock_digest('supervisor', root)}"),
             "PGDATABASE": cfg["WAREHOUSE_DB"],
             "PGUSER": cfg["POSTGRES_USER"],
             "PGPASSWORD": cfg["POSTGRES_PASSWORD"],

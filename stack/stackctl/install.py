@@ -82,7 +82,7 @@ def install_deno(cfg: dict[str, str]) -> None:
 
 
 def install_venv(cfg: dict[str, str], name: str) -> None:
-    """The dbt or Airflow virtualenv, synced from its lock file; named after the lock's digest."""
+    """The dbt, Airflow or supervisor virtualenv, synced from its lock; named after its digest."""
     venv = Path(cfg[f"{name.upper()}_VENV"])
     marker = venv / ".installed"
     if marker.exists():
@@ -137,6 +137,7 @@ def install(cfg: dict[str, str], parts: set[str] | None = None) -> None:
         "kafka": lambda: install_kafka(cfg),
         "dbt": lambda: install_venv(cfg, "dbt"),
         "airflow": lambda: install_venv(cfg, "airflow"),
+        "supervisor": lambda: install_venv(cfg, "supervisor"),
     }
     for name, step in steps.items():
         if parts is None or name in parts:
@@ -153,6 +154,8 @@ def needed_installs(services: list[dict]) -> set[str]:
         parts |= {"java", "kafka"}
     if any(n.startswith("airflow") for n in names):
         parts.add("airflow")
+    if any(svc.get("supervised") for svc in services):
+        parts.add("supervisor")
     parts.add("dbt")
     return parts
 
@@ -160,7 +163,7 @@ def needed_installs(services: list[dict]) -> set[str]:
 def relock(cfg: dict[str, str]) -> None:
     """Re-resolves stack/python/*.lock.txt from the .in files for the pinned Python."""
     uv = uv_bin(cfg)
-    for name in ("dbt", "airflow"):
+    for name in ("dbt", "airflow", "supervisor"):
         source = STACK / "python" / f"{name}.in"
         log(f"relocking {source.relative_to(ROOT)}")
         run(

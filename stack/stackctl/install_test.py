@@ -79,6 +79,11 @@ def test_services_decide_the_parts() -> None:
     assert installer.needed_installs(
         [{"name": "postgres"}, {"name": "kafka"}, {"name": "airflow-scheduler"}]
     ) == {"deno", "dbt", "postgres", "java", "kafka", "airflow"}
+    assert installer.needed_installs([{"name": "consumer", "supervised": True}]) == {
+        "deno",
+        "dbt",
+        "supervisor",
+    }
 
 
 def test_apt_refuses_without_root_naming_the_packages(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from .config import ROOT, STACK, process_env
-from .proc import StackError, log, run
+from .proc import StackError, log, run, write_private
 
 
 def prepare_postgres(cfg: dict[str, str]) -> None:
@@ -22,10 +22,11 @@ def prepare_postgres(cfg: dict[str, str]) -> None:
         shutil.chown(state, "postgres", "postgres")
         shutil.chown(state / "run", "postgres", "postgres")
         os.chmod(state, 0o700)
+    check_data_version(data, cfg["POSTGRES_MAJOR"])
     if not (data / "PG_VERSION").exists():
         log("initialising the PostgreSQL cluster")
         pwfile = state / "pwfile"
-        pwfile.write_text(cfg["POSTGRES_PASSWORD"] + "\n")
+        write_private(pwfile, cfg["POSTGRES_PASSWORD"] + "\n")
         if os.geteuid() == 0:
             shutil.chown(pwfile, "postgres", "postgres")
         try:
@@ -52,6 +53,20 @@ def prepare_postgres(cfg: dict[str, str]) -> None:
     tuning.write_text((STACK / "postgres" / "tuning.conf").read_text())
     if os.geteuid() == 0:
         shutil.chown(tuning, "postgres", "postgres")
+
+
+def check_data_version(data: Path, major: str) -> None:
+    """Fails before start when the data directory belongs to another PostgreSQL major version."""
+    version_file = data / "PG_VERSION"
+    if not version_file.exists():
+        return
+    found = version_file.read_text().strip()
+    if found != major:
+        raise StackError(
+            f"PostgreSQL data directory {data} was created by PostgreSQL {found}, "
+            f"but this stack runs PostgreSQL {major} (POSTGRES_MAJOR). Upgrade it with "
+            f"pg_upgrade or a dump and restore, or move the directory away to start empty"
+        )
 
 
 def run_as_postgres(cmd: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,49 @@ def test_a_prepare_script_runs_with_the_instance_environment(
     (tmp_path / "prepare_broken.sh").write_text("exit 7\n")
     with pytest.raises(prepare.StackError, match=r"Command failed \(7\)"):
         prepare.prepare_named("broken", cfg, tmp_path)
+
+
+def test_a_data_directory_of_another_major_version_is_refused_before_start(
+    cfg: dict[str, str],
+) -> None:
+    data = Path(cfg["STATE_DIR"]) / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text("16\n")
+    with pytest.raises(prepare.StackError) as raised:
+        prepare.prepare_postgres({**cfg, "POSTGRES_MAJOR": "17", "POSTGRES_PASSWORD": "pw"})
+    message = str(raised.value)
+    assert f"{data} was created by PostgreSQL 16" in message
+    assert "this stack runs PostgreSQL 17 (POSTGRES_MAJOR)" in message
+    assert "pg_upgrade" in message
+    prepare.check_data_version(data, "16")  # the same major version passes
+
+
+def test_the_initdb_password_file_is_private_while_it_exists(
+    cfg: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, str]] = []
+
+    def fake_initdb(cmd: list[str]) -> None:
+        pwfile = Path(next(arg for arg in cmd if arg.startswith("--pwfile=")).split("=", 1)[1])
+        seen.append((pwfile.stat().st_mode & 0o777, pwfile.read_text()))
+        data = Path(cmd[cmd.index("-D") + 1])
+        data.mkdir(parents=True)
+        (data / "postgresql.conf").write_text("# initdb\n")
+        (data / "PG_VERSION").write_text("17\n")
+
+    monkeypatch.setattr(prepare, "run_as_postgres", fake_initdb)
+    old = os.umask(0)  # even a permissive umask must not widen the file's mode
+    try:
+        prepare.prepare_postgres(
+            {
+                **cfg,
+                "POSTGRES_MAJOR": "17",
+                "POSTGRES_USER": "postgres",
+                "POSTGRES_PASSWORD": "s3cret",
+                "PG_BIN": "/nonexistent",
+            }
+        )
+    finally:
+        os.umask(old)
+    assert seen == [(0o600, "s3cret\n")]
+    assert not (Path(cfg["STATE_DIR"]) / "postgres" / "pwfile").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -35,3 +36,11 @@ def log_tail(logfile: Path, lines: int = 40) -> str:
     if not logfile.exists():
         return "(no log)"
     return "\n".join(logfile.read_text(errors="replace").splitlines()[-lines:])
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes a secret to a new file created with mode 0600, so it is never world-readable."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)

@@ -10,8 +10,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from . import supervisor
 from .config import (
     ROOT,
     expand,
@@ -22,7 +24,7 @@ from .config import (
 )
 from .install import install, needed_installs
 from .prepare import prepare_named
-from .proc import StackError, log, log_tail
+from .proc import StackError, log, log_tail, write_private
 
 HEALTH_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 45
@@ -100,8 +102,23 @@ def healthy(svc: dict, cfg: dict[str, str]) -> bool:
         return False
 
 
+def check_port(svc: dict, cfg: dict[str, str]) -> None:
+    """Fails naming the owner when the service's port is taken."""
+    port_var = svc.get("port")
+    if port_var:
+        owner = port_owner(int(cfg[port_var]))
+        if owner:
+            raise StackError(
+                f"{svc['name']}: port {cfg[port_var]} ({port_var}) is already taken by: "
+                f"{owner}\nStop that process or set {port_var} in .env"
+            )
+
+
 def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
     """Starts a daemon unless it runs; a taken port is named; waits for health."""
+    if svc.get("supervised"):
+        start_supervised(svc, cfg)
+        return
     name = svc["name"]
     pidfile, logfile = paths(cfg, name)
     if running_pid(cfg, name):
@@ -110,14 +127,7 @@ def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
             return
         wait_healthy(svc, cfg)
         return
-    port_var = svc.get("port")
-    if port_var:
-        owner = port_owner(int(cfg[port_var]))
-        if owner:
-            raise StackError(
-                f"{name}: port {cfg[port_var]} ({port_var}) is already taken by: "
-                f"{owner}\nStop that process or set {port_var} in .env"
-            )
+    check_port(svc, cfg)
     if svc.get("prepare"):
         prepare_named(svc["prepare"], cfg)
     env = service_env(svc, cfg)
@@ -142,19 +152,91 @@ def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
             **kwargs,
         )
     pidfile.write_text(f"{proc.pid}\n")
-    wait_healthy(svc, cfg, proc)
+    wait_healthy(
+        svc,
+        cfg,
+        lambda: None if proc.poll() is None else f"exited with code {proc.returncode}",
+    )
 
 
-def wait_healthy(svc: dict, cfg: dict[str, str], proc: subprocess.Popen | None = None) -> None:
-    """Polls the health check until it passes; a process that exits first fails."""
+def supervisord_service(cfg: dict[str, str]) -> dict:
+    """The instance's supervisord as a daemon of its own (not in the manifest)."""
+    bin_dir = Path(cfg["SUPERVISOR_VENV"]) / "bin"
+    return {
+        "name": supervisor.NAME,
+        "kind": "daemon",
+        "command": [str(bin_dir / "supervisord"), "-c", str(supervisor.conf_path(cfg))],
+        "health": ["test", "-S", str(supervisor.socket_path(cfg))],
+        "stop_signal": "SIGTERM",
+    }
+
+
+def ensure_supervisord(cfg: dict[str, str]) -> None:
+    """Starts the instance's supervisord, with no program loaded, unless it answers."""
+    if supervisor.reachable(cfg):
+        return
+    conf = supervisor.conf_path(cfg)
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    write_private(conf, supervisor.render_conf(cfg, []))
+    supervisor.socket_path(cfg).unlink(missing_ok=True)
+    start_daemon(supervisord_service(cfg), cfg)
+    supervisor.wait_reachable(cfg)
+
+
+def supervised_env(svc: dict, cfg: dict[str, str]) -> dict[str, str]:
+    """A supervised service's whole environment, as an unsupervised one gets it, plus the marker."""
+    env = service_env(svc, cfg)
+    env["WEBSHOP_SERVICE"] = f"{cfg['STACK_INSTANCE']}/{svc['name']}"
+    return env
+
+
+def supervised_failure(cfg: dict[str, str], name: str) -> str | None:
+    """Why a supervised service is not coming up, or None while it runs or retries."""
+    current = supervisor.info(cfg, name)
+    if current is None:
+        return "is unknown to supervisord"
+    if current["statename"] == "FATAL":
+        return f"gave up after {supervisor.START_RETRIES + 1} failed starts"
+    if current["statename"] in ("EXITED", "STOPPED"):
+        return f"exited with code {current['exitstatus']}"
+    return None
+
+
+def start_supervised(svc: dict, cfg: dict[str, str]) -> None:
+    """Starts a service under the instance's supervisord unless it runs; waits for health."""
+    name = svc["name"]
+    current = supervisor.info(cfg, name)
+    failed = lambda: supervised_failure(cfg, name)  # noqa: E731
+    if current is not None and current["statename"] in ("STARTING", "RUNNING", "BACKOFF"):
+        if healthy(svc, cfg):
+            log(f"{name}: already running and healthy")
+            return
+        wait_healthy(svc, cfg, failed)
+        return
+    check_port(svc, cfg)
+    if svc.get("prepare"):
+        prepare_named(svc["prepare"], cfg)
+    paths(cfg, name)
+    ensure_supervisord(cfg)
+    supervisor.write_spec(svc, cfg, supervised_env(svc, cfg))
+    supervisor.load(cfg, name, supervisor.program_section(svc, cfg))
+    log(f"{name}: starting (supervised)")
+    supervisor.start(cfg, name)
+    wait_healthy(svc, cfg, failed)
+
+
+def wait_healthy(
+    svc: dict, cfg: dict[str, str], failed: Callable[[], str | None] | None = None
+) -> None:
+    """Polls the health check until it passes; a process that fails first (`failed` says why)."""
     name = svc["name"]
     _, logfile = paths(cfg, name)
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
+        reason = failed() if failed is not None else None
+        if reason is not None:
             raise StackError(
-                f"{name}: exited with code {proc.returncode} while starting. "
-                f"Log tail ({logfile}):\n{log_tail(logfile)}"
+                f"{name}: {reason} while starting. Log tail ({logfile}):\n{log_tail(logfile)}"
             )
         if healthy(svc, cfg):
             log(f"{name}: healthy")
@@ -206,30 +288,63 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def group_members(pgid: int) -> list[int]:
+    """The live (non-zombie) processes whose process group is pgid."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields after the command name: state, ppid, pgrp, ...
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def kill_group(pgid: int, sig: int) -> None:
+    """Sends sig to a process group; a group that is gone already is fine."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def wait_group_gone(name: str, pgid: int, timeout_s: float) -> None:
+    """Waits until no process of the group remains; SIGKILLs the group after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while group_members(pgid):
+        if time.monotonic() >= deadline:
+            log(f"{name}: still running after the stop timeout, killing its process group")
+            kill_group(pgid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while group_members(pgid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            return
+        time.sleep(0.3)
+
+
 def stop_daemon(svc: dict, cfg: dict[str, str]) -> None:
-    """Stops a daemon's process group with its stop signal; SIGKILL after the timeout."""
+    """Stops a daemon's whole process group with its stop signal; SIGKILL after the timeout."""
     name = svc["name"]
+    timeout_s = float(svc.get("stop_timeout_s", STOP_TIMEOUT_S))
+    if svc.get("supervised"):
+        # supervisord stops the group and keeps it down; its children may outlive the leader.
+        pid = supervisor.stop(cfg, name)
+        if pid:
+            wait_group_gone(name, pid, timeout_s)
+        return
     pid = running_pid(cfg, name)
     if pid is None:
         return
     pidfile, _ = paths(cfg, name)
     sig = getattr(signal, svc.get("stop_signal", "SIGTERM"))
     log(f"{name}: stopping (pid {pid})")
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            break
-        time.sleep(0.3)
-    else:
-        log(f"{name}: still running after {STOP_TIMEOUT_S}s, killing")
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    kill_group(pid, sig)
+    # The leader may exit before its children: wait until no process of the group remains.
+    wait_group_gone(name, pid, timeout_s)
     pidfile.unlink(missing_ok=True)
 
 
@@ -237,13 +352,16 @@ def up(cfg: dict[str, str], only: list[str]) -> None:
     """Installs what is missing, then starts the daemons and runs the jobs, in manifest order."""
     services = load_manifest(cfg)
     if only:
-        unknown = set(only) - {s["name"] for s in services}
+        # A service named explicitly starts even when the instance's profile leaves it out
+        # (the test instance runs no continuous workers unless a test asks for them).
+        everything = load_manifest_all()
+        unknown = set(only) - {s["name"] for s in everything}
         if unknown:
             raise StackError(
                 f"Unknown service(s) for instance {cfg['STACK_INSTANCE']}: "
                 f"{', '.join(sorted(unknown))}"
             )
-        services = [s for s in services if s["name"] in only]
+        services = [s for s in everything if s["name"] in only]
     install(cfg, needed_installs(services))
     for svc in services:
         if svc["kind"] == "daemon":
@@ -258,4 +376,6 @@ def down(cfg: dict[str, str]) -> None:
     for svc in reversed(load_manifest_all()):
         if svc["kind"] == "daemon":
             stop_daemon(svc, cfg)
+    if "SUPERVISOR_VENV" in cfg:
+        stop_daemon(supervisord_service(cfg), cfg)
     log(f"instance {cfg['STACK_INSTANCE']} is down (data kept in {cfg['STATE_DIR']})")

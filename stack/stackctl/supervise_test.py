@@ -71,6 +71,11 @@ def test_a_dead_unreaped_service_counts_as_stopped(cfg: dict[str, str]) -> None:
     # process must not take it for the running service.
     marker = f"{cfg['STACK_INSTANCE']}/zombie"
     child = subprocess.Popen(["sleep", "60"], env={**os.environ, "WEBSHOP_SERVICE": marker})
+    # Until the child has exec'd, /proc shows the parent's environment, without the marker.
+    deadline = time.monotonic() + 5
+    environ = Path(f"/proc/{child.pid}/environ")
+    while marker.encode() not in environ.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     pidfile = Path(cfg["STATE_DIR"]) / "run" / "zombie.pid"
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.write_text(str(child.pid))
@@ -130,3 +135,39 @@ def test_a_reused_pid_without_our_marker_is_not_ours(cfg: dict[str, str]) -> Non
     pidfile.write_text(f"{os.getpid()}\n")  # alive, but not started by the stack manager
     assert supervise.running_pid(cfg, "ghost") is None
     assert not pidfile.exists()
+
+
+# A leader that forks a child and exits at once on SIGTERM; the child takes a second to finish
+# (or, with IGNORE=1, ignores SIGTERM and needs the SIGKILL fallback).
+FORKER = {
+    "name": "forker",
+    "kind": "daemon",
+    "command": [
+        "bash",
+        "-c",
+        "(trap 'sleep 1; exit 0' TERM; [ \"$IGNORE\" = 1 ] && trap '' TERM; "
+        "while :; do sleep 0.1; done) & echo $! > '${STATE_DIR}/child'; "
+        "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+    ],
+    "health": ["test", "-s", "${STATE_DIR}/child"],
+    "stop_timeout_s": 2,
+}
+
+
+@pytest.mark.parametrize("ignore", ["0", "1"])
+def test_stop_waits_for_the_whole_process_group(cfg: dict[str, str], ignore: str) -> None:
+    Path(cfg["STATE_DIR"]).mkdir(parents=True)
+    svc = {**FORKER, "env": {"IGNORE": ignore}}
+    leader = None
+    try:
+        supervise.start_daemon(svc, cfg)
+        leader = supervise.running_pid(cfg, "forker")
+        assert leader is not None
+        child = int((Path(cfg["STATE_DIR"]) / "child").read_text())
+        assert child in supervise.group_members(leader)
+        supervise.stop_daemon(svc, cfg)
+        assert supervise.group_members(leader) == []
+        assert not supervise.pid_alive(child)
+    finally:
+        if leader is not None:
+            supervise.kill_group(leader, signal.SIGKILL)

@@ -34,23 +34,25 @@ function daemons(): string[] {
     .map((s: { name: string }) => s.name);
 }
 
+/** Each daemon's pid as `status` shows it (supervised ones have no pid file), null if none. */
 async function pids(): Promise<Record<string, number | null>> {
+  const { output } = await stackctl(["status"]);
   const found: Record<string, number | null> = {};
   for (const name of daemons()) {
-    try {
-      found[name] = Number((await Deno.readTextFile(`${env("STATE_DIR")}/run/${name}.pid`)).trim());
-    } catch {
-      found[name] = null;
-    }
+    const line = output.split("\n").find((l) => l.trim().startsWith(`${name} `));
+    const pid = Number(line?.match(/pid=(\d+)/)?.[1]);
+    found[name] = pid > 0 ? pid : null;
   }
   return found;
 }
 
-async function alive(pid: number): Promise<boolean> {
+/** True while any process of group `pgid` (a daemon started by the stack manager) lives. */
+async function groupAlive(pgid: number): Promise<boolean> {
   // ps shows zombies as state Z: those are gone for our purpose
-  const out = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] }).output();
-  const state = new TextDecoder().decode(out.stdout).trim();
-  return out.success && state !== "" && !state.startsWith("Z");
+  const out = await new Deno.Command("ps", { args: ["-e", "-o", "pgid=,stat="] }).output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .some(([group, stat]) => Number(group) === pgid && !stat?.startsWith("Z"));
 }
 
 Deno.test({
@@ -79,10 +81,8 @@ Deno.test({
       const down = await stackctl(["down"]);
       assert.equal(down.code, 0, down.output);
       for (const [name, pid] of Object.entries(before)) {
-        assert.ok(
-          pid === null || !(await alive(pid)),
-          `${name} (pid ${pid}) still runs after down`,
-        );
+        assert.ok(pid !== null, `${name} had no pid before down`);
+        assert.ok(!(await groupAlive(pid)), `${name} (group ${pid}) still runs after down`);
       }
       const status = await stackctl(["status"]);
       assert.notEqual(status.code, 0, "status of a stopped stack is not healthy");
