@@ -39,8 +39,11 @@ def log_tail(logfile: Path, lines: int = 40) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Writes a secret to a new file created with mode 0600, so it is never world-readable."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Replaces `path` with `text` atomically, in a file created 0600: never world-readable, and
+    a crash mid-write leaves the old file (a secret already in use is never half-written)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+    os.replace(tmp, path)
