@@ -46,7 +46,7 @@ extract: ## Land one interval from the Fake Store API: make extract START=2026-1
 	@test -n "$${CLI_START}" -a -n "$${CLI_END}" || { echo "usage: make extract START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; }
 	@$(EXEC) bash -c '$(AS_LOADER) deno task extract --start "$${CLI_START}" --end "$${CLI_END}"'
 
-transform: ## dbt build of every model (tests included), then source freshness
+transform: ## dbt build of every model and every test over the whole history, then source freshness
 	@$(EXEC) bash stack/dbt_transform.sh
 
 full-refresh: ## Rebuild every dbt model from raw (schema changes, backfills)

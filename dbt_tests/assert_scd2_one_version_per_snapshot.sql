@@ -1,6 +1,7 @@
 -- Every landed product and user observation falls in a version of its entity with the same
 -- payload hash: valid_from <= interval_start < valid_to (or open). With scd2_valid_ranges (no
--- overlaps), exactly one. Checks the SCD2 derivation, incremental or not, against raw.
+-- overlaps), exactly one. Checks the SCD2 derivation, incremental or not, against raw: a daily
+-- run the observations of its interval (run_interval_filter), a full run all of them.
 with
 
 stg_products as (
@@ -9,6 +10,7 @@ stg_products as (
         payload_hash,
         interval_start
     from {{ ref('stg_fakestore__products') }}
+    where {{ run_interval_filter('interval_start') }}
 ),
 
 products_versioned as (
@@ -26,6 +28,7 @@ stg_users as (
         payload_hash,
         interval_start
     from {{ ref('stg_fakestore__users') }}
+    where {{ run_interval_filter('interval_start') }}
 ),
 
 users_versioned as (

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make transform` and `make full-refresh`: build every dbt model with its tests (contracts,
 # data tests, unit tests, the reconciliation), then check source freshness as its own command
-# (warn-level thresholds: a stale source is reported, it does not fail the run).
+# (warn-level thresholds: a stale source is reported, it does not fail the run). No selector and
+# no interval vars: a full run, so every data test reads the whole history and the full-history
+# tests run too (docs/decisions/0038).
 #
 #   bash stack/dbt_transform.sh                  # dbt build; dbt source freshness
 #   bash stack/dbt_transform.sh --full-refresh   # rebuild incremental models from raw too

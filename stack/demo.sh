@@ -72,7 +72,7 @@ run "${STACK[@]}" up || fail "the stack did not come up"
 # --- 2 ---------------------------------------------------------------------------------------
 step "Waiting for Airflow to parse the DAGs"
 run python3 stack/airflow_api.py wait-dags webshop_batch_dag webshop_stream_dag \
-  webshop_maintenance_dag || fail "Airflow did not list the DAGs"
+  webshop_maintenance_dag webshop_quality_dag || fail "Airflow did not list the DAGs"
 
 # --- 3 ---------------------------------------------------------------------------------------
 # Logical dates are interval starts: the last DEMO_DAYS complete UTC days, ending yesterday.

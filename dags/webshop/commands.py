@@ -133,6 +133,14 @@ def dbt_build_command(selector: str, *, with_interval: bool) -> str:
     return _dbt(f"build --selector {selector}", reuse_parse=True)
 
 
+def dbt_test_command(selector: str) -> str:
+    """`dbt test --selector <name>` without interval vars: every test reads the whole history.
+
+    A failing test makes dbt exit non-zero, which fails the task (docs/decisions/0038).
+    """
+    return _dbt(f"test --selector {selector}", reuse_parse=True)
+
+
 # Exit code that BashOperator turns into "skipped" (its skip_on_exit_code).
 FRESHNESS_STALE_EXIT = 99
 

@@ -24,12 +24,14 @@ EXPECTED_TASKS = {
     "webshop_batch_dag": ["extract", "dbt_build", "dbt_source_freshness", "publish_assets"],
     "webshop_stream_dag": ["dbt_build", "publish_assets"],
     "webshop_maintenance_dag": ["delete_old_files", "airflow_db_clean"],
+    "webshop_quality_dag": ["dbt_test"],
 }
 SKIPPING_TASKS = {("webshop_batch_dag", "dbt_source_freshness"): [FRESHNESS_STALE_EXIT]}
 DBT_TASKS = {
     "webshop_batch_dag": {"dbt_build", "dbt_source_freshness"},
     "webshop_stream_dag": {"dbt_build"},
     "webshop_maintenance_dag": set(),
+    "webshop_quality_dag": {"dbt_test"},
 }
 
 

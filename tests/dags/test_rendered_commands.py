@@ -28,6 +28,7 @@ DBT_TASKS = [
     ("webshop_batch_dag", "dbt_build"),
     ("webshop_batch_dag", "dbt_source_freshness"),
     ("webshop_stream_dag", "dbt_build"),
+    ("webshop_quality_dag", "dbt_test"),
 ]
 
 # Parses the arguments with the extractor's own CLI and interval code, prints what it got.
@@ -52,14 +53,18 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return runs
 
 
-def _recording_dbt(tmp_path: Path, record: Path, *, list_builds: bool) -> str:
-    """A dbt stand-in that records its arguments; a `build` becomes the real `dbt ls`."""
+def _recording_dbt(tmp_path: Path, record: Path, *, lists: str | None) -> str:
+    """A dbt stand-in that records its arguments; a `build` or `test` becomes the real `dbt ls`.
+
+    `lists` is the resource type dbt ls prints (model, test); None lists nothing.
+    """
     body = f'printf "%s\\0" "$@" > "{record}"\n'
-    if list_builds:
+    if lists:
         body += (
-            '[ "$1" = build ] || exit 0\n'
+            '[ "$1" = build ] || [ "$1" = test ] || exit 0\n'
             "shift\n"
-            f'exec "{os.environ["DBT_BIN"]}" --quiet ls --resource-type model --output name "$@"\n'
+            f'exec "{os.environ["DBT_BIN"]}" --quiet ls --resource-type {lists}'
+            + ' --output name "$@"\n'
         )
     return stand_in(tmp_path / "dbt", body)
 
@@ -131,6 +136,12 @@ _CREDENTIALS = {name: f"value-of-{name.lower()}" for name in CREDENTIAL_VARIABLE
             "DBT_BIN",
             {"TRANSFORMER_PASSWORD": "TRANSFORMER_PASSWORD"},
         ),
+        (
+            "webshop_quality_dag",
+            "dbt_test",
+            "DBT_BIN",
+            {"TRANSFORMER_PASSWORD": "TRANSFORMER_PASSWORD"},
+        ),
     ],
 )
 def test_a_job_holds_only_the_credential_of_its_role(
@@ -161,7 +172,7 @@ def test_every_dbt_task_writes_to_a_folder_of_its_own_run(
     for dag_id, task_id in DBT_TASKS:
         rendered = render_task(dagbag.dags[dag_id], task_id, RUN_AFTER)
         record = tmp_path / f"{dag_id}.{task_id}.args"
-        dbt = _recording_dbt(tmp_path, record, list_builds=False)
+        dbt = _recording_dbt(tmp_path, record, lists=None)
         result = run_bash(rendered.command, DBT_BIN=dbt)
         assert result.returncode == 0, result.stderr
         args = _recorded_args(record)
@@ -192,7 +203,7 @@ def test_dbt_build_resolves_its_models_with_the_task_arguments(
 ) -> None:
     rendered = render_task(dagbag.dags[dag_id], "dbt_build", RUN_AFTER)
     record = tmp_path / "dbt.args"
-    result = run_bash(rendered.command, DBT_BIN=_recording_dbt(tmp_path, record, list_builds=True))
+    result = run_bash(rendered.command, DBT_BIN=_recording_dbt(tmp_path, record, lists="model"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     models = set(result.stdout.split())
     assert expected <= models, f"{dag_id} does not build {expected - models}"
@@ -209,6 +220,44 @@ def test_dbt_build_resolves_its_models_with_the_task_arguments(
     assert datetime.fromisoformat(interval["interval_start"]) == rendered.interval_start
     assert datetime.fromisoformat(interval["interval_end"]) == rendered.interval_end
     assert datetime.fromisoformat(interval["interval_end"]).utcoffset() == timedelta(0)
+
+
+# Tests that need the whole history (tag full_history): the weekly run has them, the daily not.
+FULL_HISTORY_TESTS = {
+    "assert_fct_orders_reconciles_with_raw",
+    "scd2_valid_ranges_dim_products_product_id",
+    "unique_combination_of_columns_daily_order_trend_source__date_day",
+}
+
+
+def _selected_tests(
+    dagbag: BundleDagBag, tmp_path: Path, dag_id: str, task_id: str
+) -> tuple[set[str], list[str]]:
+    """The tests dbt selects with the task's own arguments, and the arguments it got."""
+    rendered = render_task(dagbag.dags[dag_id], task_id, RUN_AFTER)
+    record = tmp_path / f"{dag_id}.args"
+    dbt = _recording_dbt(tmp_path / dag_id, record, lists="test")
+    result = run_bash(rendered.command, DBT_BIN=dbt)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return set(result.stdout.split()), _recorded_args(record)
+
+
+def test_only_the_weekly_quality_run_has_the_full_history_tests(
+    dagbag: BundleDagBag, tmp_path: Path, runs_dir: Path
+) -> None:
+    for dag_id in ("webshop_batch_dag", "webshop_quality_dag"):
+        (tmp_path / dag_id).mkdir()
+    daily, daily_args = _selected_tests(dagbag, tmp_path, "webshop_batch_dag", "dbt_build")
+    weekly, weekly_args = _selected_tests(dagbag, tmp_path, "webshop_quality_dag", "dbt_test")
+    assert daily_args[0] == "build" and "--vars" in daily_args
+    assert weekly_args[:3] == ["test", "--selector", "quality"]
+    # No interval vars: every test of the weekly run reads the whole history.
+    assert "--vars" not in weekly_args
+    assert not FULL_HISTORY_TESTS & daily, f"the daily build runs {FULL_HISTORY_TESTS & daily}"
+    assert weekly >= FULL_HISTORY_TESTS, f"the weekly run misses {FULL_HISTORY_TESTS - weekly}"
+    # The weekly run is a superset: every test the daily run scopes, over every row.
+    assert daily < weekly
+    assert "not_null_stg_fakestore__carts_user_id" in daily
 
 
 def test_delete_old_files_keeps_what_is_within_the_retention(

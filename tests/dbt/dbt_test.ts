@@ -5,7 +5,8 @@
  * few stream events as the consumer would, runs `dbt build`, and then checks what analysts rely
  * on: every test and contract green, the schemas, the SCD2 history, the reconciliation with
  * raw, unknown members, the analysis views, grants, the stream fact's late events and look-back,
- * freshness as its own command, the interval guard, the full-refresh path and the docs lineage.
+ * freshness as its own command, the interval guard, tests sized to the run (a daily run reads its
+ * interval's rows, planted bad rows prove it), the full-refresh path and the docs lineage.
  *
  * Needs: a fresh migrated database (PGDATABASE), the Fake Store server, DBT_BIN; make test's
  * runner provides all three. Events are inserted as the `loader` role, exactly as the consumer
@@ -21,6 +22,7 @@ import {
   runResults,
   withClient,
 } from "./support.ts";
+import { plantBadRows, PLANTED_FAILURES, removeBadRows } from "./planted.ts";
 
 const FIRST_DAY = "2024-03-01";
 const DAYS = 9;
@@ -133,11 +135,8 @@ const dataset = (async () => {
       at: "2024-03-04T09:00:00.000Z",
     }),
   ]);
-  // The run Airflow would start for the last day: the interval guard must pass for it.
-  const vars = `{interval_start: "${LAST_DAY}T00:00:00Z", interval_end: "${
-    addDays(LAST_DAY, 1)
-  }T00:00:00Z"}`;
-  const built = expectSuccess("dbt build", await dbt(["build", "--vars", vars]));
+  // A full run, as `make transform`: no interval vars, every test over the whole history.
+  const built = expectSuccess("dbt build", await dbt(["build"]));
   buildOutput = built.output;
   // make test's runner adds dbt's own counts (data tests, unit tests, models) to the suite's.
   console.log(doneLine(built.output) ?? "dbt build printed no summary");
@@ -593,6 +592,53 @@ test("the interval guard fails a build for an interval no succeeded run covered"
   const finished = await dbt(["test", "--select", "assert_interval_loaded", "--vars", vars]);
   assert.notEqual(finished.code, 0, finished.output.slice(-2000));
   assert.match(finished.output, /FAIL 1 assert_interval_loaded/);
+});
+
+// ---- tests sized to the run (docs/decisions/0038) -------------------------------------------
+
+// The vars the batch DAG passes for the last day's run.
+const LAST_DAY_VARS = `{interval_start: "${LAST_DAY}T00:00:00Z", interval_end: "${
+  addDays(LAST_DAY, 1)
+}T00:00:00Z"}`;
+// The daily run's test selection (the batch selector leaves out tag:full_history), narrowed to
+// the models the planted rows are in, plus the interval guard.
+const PLANTED_MODELS = ["fct_orders", "int_cart_lines_unnested", "assert_interval_loaded"];
+const DAILY = ["--exclude", "tag:full_history", "--vars", LAST_DAY_VARS];
+const RECONCILIATION = "assert_fct_orders_reconciles_with_raw";
+
+/** `dbt test` of the planted models with `args`: its exit code and each test's status by name. */
+async function testPlantedModels(
+  args: string[],
+): Promise<{ code: number; output: string; status: Record<string, string> }> {
+  const finished = await dbt(["test", "--select", ...PLANTED_MODELS, ...args]);
+  const results = await runResults(workDir);
+  const status = Object.fromEntries(results.map((r) => [r.unique_id.split(".")[2], r.status]));
+  return { code: finished.code, output: finished.output, status };
+}
+
+test("a daily run tests its interval's rows; a full run tests every row", async () => {
+  try {
+    // A bad row inside the day the run built: the daily run fails, naming the tests.
+    await plantBadRows(LAST_DAY);
+    const inside = await testPlantedModels(DAILY);
+    assert.notEqual(inside.code, 0, inside.output.slice(-3000));
+    for (const name of PLANTED_FAILURES) assert.equal(inside.status[name], "fail", name);
+    assert.equal(inside.status.assert_interval_loaded, "pass", "the day was loaded");
+    assert.equal(inside.status[RECONCILIATION], undefined, "no full-history test in a daily run");
+
+    // The same rows on an older day: the daily run passes, the full run (no vars) fails.
+    await removeBadRows();
+    await plantBadRows(FIRST_DAY);
+    const outside = await testPlantedModels(DAILY);
+    assert.equal(outside.code, 0, outside.output.slice(-3000));
+    for (const name of PLANTED_FAILURES) assert.equal(outside.status[name], "pass", name);
+    const full = await testPlantedModels([]);
+    assert.notEqual(full.code, 0, full.output.slice(-3000));
+    for (const name of PLANTED_FAILURES) assert.equal(full.status[name], "fail", name);
+    assert.equal(full.status[RECONCILIATION], "fail", "the reconciliation sees the planted line");
+  } finally {
+    await removeBadRows();
+  }
 });
 
 const HISTORY_MODELS = ["int_products_versioned", "int_users_versioned"];

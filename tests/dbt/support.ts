@@ -87,11 +87,15 @@ export async function extract(start: string, end: string): Promise<void> {
   expectSuccess(`extract ${start}..${end}`, finished);
 }
 
-/** A connected client to the suite's database as `role` (postgres, loader, analyst, …). */
-export async function connect(role: "postgres" | "loader" | "analyst"): Promise<pg.Client> {
+/** A role the suite connects as. */
+export type Role = "postgres" | "loader" | "transformer" | "analyst";
+
+/** A connected client to the suite's database as `role`. */
+export async function connect(role: Role): Promise<pg.Client> {
   const passwords: Record<string, string> = {
     postgres: env("POSTGRES_PASSWORD", "postgres"),
     loader: env("LOADER_PASSWORD", "loader"),
+    transformer: env("TRANSFORMER_PASSWORD", "transformer"),
     analyst: env("ANALYST_PASSWORD", "analyst"),
   };
   const client = new pg.Client({
@@ -108,7 +112,7 @@ export async function connect(role: "postgres" | "loader" | "analyst"): Promise<
 
 /** Runs `work` with a client as `role`, closing it afterwards. */
 export async function withClient<T>(
-  role: "postgres" | "loader" | "analyst",
+  role: Role,
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = await connect(role);
