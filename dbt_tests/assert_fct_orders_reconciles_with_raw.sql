@@ -1,9 +1,10 @@
 -- Reconciliation, computed from the raw JSON without any model (product snapshots: the manifest
--- joined to the payloads, docs/decisions/0027): every landed cart line (each
--- cart's latest landing) × the price of its product as landed in the product snapshot that was
--- current at the cart's date (the latest snapshot interval starting at or before it; a cart older
--- than every snapshot of the product takes the product's earliest snapshot). Line count and
--- revenue must equal fct_orders per order and in total. Returns one row per mismatch.
+-- joined to the payloads by the macro fakestore_snapshot, docs/decisions/0027): every landed
+-- cart line (each cart's latest landing) × the price of its product as landed in the product
+-- snapshot that was current at the cart's date (the latest snapshot interval starting at or
+-- before it; a cart older than every snapshot of the product takes the product's earliest
+-- snapshot). Line count and revenue must equal fct_orders per order and in total. Returns one
+-- row per mismatch.
 with
 
 raw_carts as (
@@ -64,12 +65,8 @@ current_snapshot_prices as (
         raw_cart_lines.quantity,
         raw_cart_lines.ordered_at,
         (
-            select cast(snapshot_payloads.payload ->> 'price' as numeric)
-            from {{ source('fakestore', 'products') }} as snapshot_products
-            inner join {{ source('fakestore', 'product_payloads') }} as snapshot_payloads
-                on
-                    snapshot_products.record_id = snapshot_payloads.record_id
-                    and snapshot_products.payload_hash = snapshot_payloads.payload_hash
+            select cast(snapshot_products.payload ->> 'price' as numeric)
+            from ({{ fakestore_snapshot('products', 'product_payloads') }}) as snapshot_products
             where
                 snapshot_products.interval_start = raw_cart_lines.snapshot_start
                 and snapshot_products.record_id = raw_cart_lines.product_id
@@ -79,14 +76,10 @@ current_snapshot_prices as (
 
 raw_products as (
     select
-        product_manifest.record_id as product_id,
-        product_manifest.interval_start,
-        cast(product_payloads.payload ->> 'price' as numeric) as price
-    from {{ source('fakestore', 'products') }} as product_manifest
-    inner join {{ source('fakestore', 'product_payloads') }} as product_payloads
-        on
-            product_manifest.record_id = product_payloads.record_id
-            and product_manifest.payload_hash = product_payloads.payload_hash
+        record_id as product_id,
+        interval_start,
+        cast(payload ->> 'price' as numeric) as price
+    from ({{ fakestore_snapshot('products', 'product_payloads') }}) as snapshot_products
 ),
 
 -- Otherwise (the product was missing from that snapshot, or the cart predates it): the latest

@@ -1,32 +1,8 @@
 with
 
-source_manifest as (
-    select * from {{ source('fakestore', 'products') }}
-),
-
-source_payloads as (
-    select * from {{ source('fakestore', 'product_payloads') }}
-),
-
--- One row per product per extracted interval, as landed: the manifest row with its payload
--- (stored once per (record_id, payload_hash), docs/decisions/0027).
+-- One row per product per extracted interval, as landed (manifest joined to payloads).
 source_products as (
-    select
-        source_manifest.load_id,
-        source_manifest.record_id,
-        source_payloads.payload,
-        source_manifest.payload_hash,
-        source_manifest.endpoint,
-        source_manifest.request_url,
-        source_manifest.http_status,
-        source_manifest.interval_start,
-        source_manifest.interval_end,
-        source_manifest.extracted_at
-    from source_manifest
-    inner join source_payloads
-        on
-            source_manifest.record_id = source_payloads.record_id
-            and source_manifest.payload_hash = source_payloads.payload_hash
+    {{ fakestore_snapshot('products', 'product_payloads') }}
 ),
 
 renamed as (
