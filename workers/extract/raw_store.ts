@@ -21,14 +21,14 @@ import { jsonbRefuses, jsonbSafe, textSafe } from "./jsonb_text.ts";
 import type { Entity, RejectedRecord, ValidRecord } from "./schemas.ts";
 
 /** The table each entity's COPY writes: carts their raw table, snapshots a temporary stage. */
-export const COPY_TABLES: Record<Entity, string> = {
+const COPY_TABLES: Record<Entity, string> = {
   products: "pg_temp.products_landing",
   users: "pg_temp.users_landing",
   carts: "raw.fakestore_carts",
 };
 
 /** Where a snapshot entity's stage is moved: its payloads and its manifest. */
-export const SNAPSHOT_TABLES: Partial<Record<Entity, { payloads: string; manifest: string }>> = {
+const SNAPSHOT_TABLES: Partial<Record<Entity, { payloads: string; manifest: string }>> = {
   products: {
     payloads: "raw.fakestore_product_payloads",
     manifest: "raw.fakestore_product_manifest",
