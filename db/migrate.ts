@@ -6,6 +6,7 @@
  *
  *   deno task migrate            # up to the newest version
  *   deno task migrate --to 0002  # up to (and including) that version, e.g. to test an upgrade
+ *   deno task migrate --down-to 0006  # runs the down migrations of every version after 0006
  */
 // @ts-types="@types/pg"
 import pg from "pg";
@@ -71,32 +72,87 @@ async function syncPasswords(client: pg.Client): Promise<void> {
   }
 }
 
-function parseArgs(args: string[]): { to?: string } {
-  const index = args.indexOf("--to");
-  if (index === -1) return {};
-  const to = args[index + 1];
-  if (!to || !/^\d{4}$/.test(to)) throw new RangeError(`--to needs a 4-digit version, got ${to}`);
-  return { to };
+/** The command line: `--to NNNN` (up to that version) or `--down-to NNNN` (down to it). */
+function parseArgs(args: string[]): { to?: string; downTo?: string } {
+  const value = (flag: string): string | undefined => {
+    const index = args.indexOf(flag);
+    if (index === -1) return undefined;
+    const version = args[index + 1];
+    if (!version || !/^\d{4}$/.test(version)) {
+      throw new RangeError(`${flag} needs a 4-digit version, got ${version}`);
+    }
+    return version;
+  };
+  const to = value("--to");
+  const downTo = value("--down-to");
+  if (to !== undefined && downTo !== undefined) {
+    throw new RangeError(`Give --to or --down-to, not both (got ${to} and ${downTo})`);
+  }
+  return { ...(to ? { to } : {}), ...(downTo ? { downTo } : {}) };
+}
+
+/** How many of the migrations not yet applied come at or before the file `target`. */
+async function pendingUpTo(client: pg.Client, files: string[], target: string): Promise<number> {
+  const { rows: table } = await client.query<{ exists: boolean }>(
+    "select to_regclass('public.pgmigrations') is not null as exists",
+  );
+  const { rows } = table[0]!.exists
+    ? await client.query<{ name: string }>("select name from public.pgmigrations")
+    : { rows: [] };
+  const applied = new Set(rows.map((row) => row.name));
+  return files.filter((file) => file <= target && !applied.has(file.replace(/\.sql$/, ""))).length;
+}
+
+/** Runs the down migration of every applied version after `downTo`, newest first. */
+async function migrateDown(client: pg.Client, downTo: string): Promise<string[]> {
+  const { rows } = await client.query<{ count: number }>(
+    "select count(*)::int as count from public.pgmigrations where substr(name, 1, 4) > $1",
+    [downTo],
+  );
+  if (rows[0]!.count === 0) return [];
+  const reverted = await runner({
+    dbClient: client,
+    dir: MIGRATIONS_DIR,
+    direction: "down",
+    count: rows[0]!.count,
+    migrationsTable: "pgmigrations",
+    migrationsSchema: "public",
+    checkOrder: true,
+    singleTransaction: true,
+    log: (message: string) => logger.debug(message),
+  });
+  return reverted.map((migration) => migration.name);
 }
 
 async function main(): Promise<void> {
-  const { to } = parseArgs(Deno.args);
+  const { to, downTo } = parseArgs(Deno.args);
   await ensureDatabase();
   const client = clientFor(config.WAREHOUSE_DB);
   await client.connect();
   try {
+    if (downTo !== undefined) {
+      const reverted = await migrateDown(client, downTo);
+      logger.info("Database is down to the version", {
+        database: config.WAREHOUSE_DB,
+        reverted,
+        target: downTo,
+      });
+      return;
+    }
     const files = [...Deno.readDirSync(MIGRATIONS_DIR)]
       .map((entry) => entry.name)
       .filter((name) => name.endsWith(".sql"))
       .sort();
     const target = to ? files.filter((name) => name.slice(0, 4) <= to).at(-1) : undefined;
-    const applied = await runner({
+    // node-pg-migrate's `file` runs that one migration only: "up to" is a count of pending ones.
+    const count = target === undefined ? undefined : await pendingUpTo(client, files, target);
+    const applied = count === 0 ? [] : await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
       direction: "up",
       migrationsTable: "pgmigrations",
       migrationsSchema: "public",
-      ...(target ? { file: target.replace(/\.sql$/, "") } : {}),
+      ...(count === undefined ? {} : { count }),
       checkOrder: true,
       singleTransaction: true,
       log: (message: string) => logger.debug(message),

@@ -1,8 +1,10 @@
--- Reconciliation, computed from the raw JSON without any model: every landed cart line (each
--- cart's latest landing) × the price of its product as landed in the product snapshot that was
--- current at the cart's date (the latest snapshot interval starting at or before it; a cart older
--- than every snapshot of the product takes the product's earliest snapshot). Line count and
--- revenue must equal fct_orders per order and in total. Returns one row per mismatch.
+-- Reconciliation, computed from the raw JSON without any model (product snapshots: the manifest
+-- joined to the payloads by the macro fakestore_snapshot, docs/decisions/0027): every landed
+-- cart line (each cart's latest landing) × the price of its product as landed in the product
+-- snapshot that was current at the cart's date (the latest snapshot interval starting at or
+-- before it; a cart older than every snapshot of the product takes the product's earliest
+-- snapshot). Line count and revenue must equal fct_orders per order and in total. Returns one
+-- row per mismatch.
 with
 
 raw_carts as (
@@ -64,7 +66,7 @@ current_snapshot_prices as (
         raw_cart_lines.ordered_at,
         (
             select cast(snapshot_products.payload ->> 'price' as numeric)
-            from {{ source('fakestore', 'products') }} as snapshot_products
+            from ({{ fakestore_snapshot('products', 'product_payloads') }}) as snapshot_products
             where
                 snapshot_products.interval_start = raw_cart_lines.snapshot_start
                 and snapshot_products.record_id = raw_cart_lines.product_id
@@ -77,7 +79,7 @@ raw_products as (
         record_id as product_id,
         interval_start,
         cast(payload ->> 'price' as numeric) as price
-    from {{ source('fakestore', 'products') }}
+    from ({{ fakestore_snapshot('products', 'product_payloads') }}) as snapshot_products
 ),
 
 -- Otherwise (the product was missing from that snapshot, or the cart predates it): the latest

@@ -80,12 +80,17 @@ def audit_runs(conn) -> dict[date, int]:
 
 
 def raw_hashes(conn, day: date) -> dict[str, list[str]]:
-    """Payload hashes per raw table for the interval starting on `day`."""
+    """Payload hashes per entity for the interval starting on `day`."""
     hashes = {}
     with conn.cursor() as cur:
-        for table in ("fakestore_products", "fakestore_users", "fakestore_carts"):
+        # products and users: their manifest (docs/decisions/0027)
+        for table, relation in (
+            ("products", "raw.fakestore_product_manifest"),
+            ("users", "raw.fakestore_user_manifest"),
+            ("carts", "raw.fakestore_carts"),
+        ):
             cur.execute(
-                f"select payload_hash from raw.{table} where interval_start = %s order by 1",
+                f"select payload_hash from {relation} where interval_start = %s order by 1",
                 (datetime(day.year, day.month, day.day, tzinfo=UTC),),
             )
             hashes[table] = [row[0] for row in cur.fetchall()]
@@ -128,8 +133,8 @@ def test_a_run_extracts_its_interval_and_builds_the_warehouse(first_pass, wareho
 
     # The extractor landed exactly this interval, as the loader, and audited it.
     assert first_pass["audit"][day] == 1
-    assert first_pass["raw"][day]["fakestore_products"], "no products landed for the day"
-    assert first_pass["raw"][day]["fakestore_users"], "no users landed for the day"
+    assert first_pass["raw"][day]["products"], "no products landed for the day"
+    assert first_pass["raw"][day]["users"], "no users landed for the day"
 
     # dbt built the star schema and the analysis views, readable by the analyst role.
     built = first_pass["snapshot"]

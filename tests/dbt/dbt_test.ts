@@ -31,6 +31,10 @@ const LAST_DAY = addDays(FIRST_DAY, DAYS - 1);
 const TOPIC = "order_events_dbt_suite";
 const UNKNOWN_PRODUCT = 99_999;
 const UNKNOWN_USER = 424_242;
+/** Raw product snapshots, one row per product per interval: the manifest ⨝ its payloads. */
+const RAW_PRODUCTS = `(select m.record_id, m.interval_start, p.payload
+  from raw.fakestore_product_manifest as m
+  inner join raw.fakestore_product_payloads as p using (record_id, payload_hash))`;
 
 const workDir = await Deno.makeTempDir({ prefix: "dbt-suite-" });
 const dbt = dbtRunner(workDir);
@@ -250,7 +254,7 @@ test("a price change starts a new product version at the interval it was first s
          from (select record_id, interval_start, payload ->> 'price' as price,
                       lag(payload ->> 'price') over (partition by record_id order by interval_start)
                           as previous
-                 from raw.fakestore_products) as observed
+                 from ${RAW_PRODUCTS} as products) as observed
         where previous is not null and previous::numeric <> price::numeric
         order by interval_start, record_id limit 1`,
     );
@@ -273,10 +277,10 @@ test("a product missing from a complete load closes at that load, not at a skipp
   await withClient("postgres", async (client) => {
     const gone = await client.query<{ product_id: string; gone_at: Date }>(
       `with intervals as (
-           select distinct interval_start from raw.fakestore_products
+           select distinct interval_start from raw.fakestore_product_manifest
        ), last_seen as (
            select record_id, max(interval_start) as last_at
-             from raw.fakestore_products group by record_id
+             from raw.fakestore_product_manifest group by record_id
        )
        select last_seen.record_id as product_id,
               (select min(interval_start) from intervals where interval_start > last_at) as gone_at
@@ -321,7 +325,7 @@ test("fct_orders equals the raw cart lines × the landed product price", async (
               count(*) filter (where products.record_id is null) as unpriced
          from raw.fakestore_carts as carts
         cross join jsonb_array_elements(carts.payload -> 'products') as line
-         left join raw.fakestore_products as products
+         left join ${RAW_PRODUCTS} as products
            on products.interval_start = carts.interval_start
           and products.record_id = cast(line ->> 'productId' as bigint)`,
     );

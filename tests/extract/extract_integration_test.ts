@@ -43,6 +43,25 @@ const { logger, lines: logLines } = capturingLogger();
 const daysUsed = new Set<string>();
 const ENTITIES: Entity[] = ["products", "users", "carts"];
 
+/** A snapshot entity's raw rows in the one-row-per-record-per-interval shape: manifest ⨝ payloads. */
+const snapshotRows = (name: string) =>
+  `(select m.load_id, m.record_id, p.payload, m.payload_hash, m.endpoint, m.request_url,
+           m.http_status, m.interval_start, m.interval_end, m.extracted_at
+    from raw.fakestore_${name}_manifest as m
+    inner join raw.fakestore_${name}_payloads as p using (record_id, payload_hash))`;
+/** Each entity's landed rows as a relation (docs/decisions/0027). */
+const RAW_ROWS: Record<Entity, string> = {
+  products: snapshotRows("product"),
+  users: snapshotRows("user"),
+  carts: "raw.fakestore_carts",
+};
+/** The table holding each entity's per-interval rows. */
+const INTERVAL_TABLES: Record<Entity, string> = {
+  products: "raw.fakestore_product_manifest",
+  users: "raw.fakestore_user_manifest",
+  carts: "raw.fakestore_carts",
+};
+
 function extract(
   interval: Interval,
   headers: Record<string, string> = {},
@@ -64,7 +83,9 @@ async function forget(...intervals: Interval[]): Promise<void> {
   for (const interval of intervals) {
     const start = interval.start.toISOString();
     for (const entity of ENTITIES) {
-      await admin.query(`delete from raw.fakestore_${entity} where interval_start = $1`, [start]);
+      await admin.query(`delete from ${INTERVAL_TABLES[entity]} where interval_start = $1`, [
+        start,
+      ]);
     }
     await admin.query(
       `delete from audit.extract_rejects where load_id in
@@ -117,7 +138,7 @@ interface RawRow {
 
 async function landed(entity: Entity, interval: Interval): Promise<RawRow[]> {
   const { rows } = await admin.query<RawRow>(
-    `select * from raw.fakestore_${entity} where interval_start = $1 order by record_id`,
+    `select * from ${RAW_ROWS[entity]} as landed where interval_start = $1 order by record_id`,
     [interval.start.toISOString()],
   );
   return rows;
@@ -194,11 +215,11 @@ Deno.test("a run lands exactly what the server served, with its envelope and aud
   // Types and strings as sent: trailing spaces kept, lat/long strings, whole prices integers.
   const { rows } = await admin.query<{ spaces: string; lat_types: string[]; int_prices: string }>(
     `select
-         (select count(*) from raw.fakestore_products
+         (select count(*) from ${RAW_ROWS.products} as products
           where interval_start = $1 and payload ->> 'title' like '% ') as spaces,
          (select array_agg(distinct jsonb_typeof(payload -> 'address' -> 'geolocation' -> 'lat'))
-          from raw.fakestore_users where interval_start = $1) as lat_types,
-         (select count(*) from raw.fakestore_products
+          from ${RAW_ROWS.users} as users where interval_start = $1) as lat_types,
+         (select count(*) from ${RAW_ROWS.products} as products
           where interval_start = $1 and (payload ->> 'price') !~ '\\.') as int_prices`,
     [interval.start.toISOString()],
   );
@@ -242,8 +263,8 @@ Deno.test("three consecutive days record the shop's changes", async () => {
   }
   for (let i = 1; i < days.length; i++) {
     const { rows } = await admin.query<{ changed: string; added: string; removed: string }>(
-      `with yesterday as (select * from raw.fakestore_products where interval_start = $1),
-            today as (select * from raw.fakestore_products where interval_start = $2)
+      `with yesterday as (select * from ${RAW_ROWS.products} as p where interval_start = $1),
+            today as (select * from ${RAW_ROWS.products} as p where interval_start = $2)
        select
            (select count(*) from today inner join yesterday using (record_id)
             where today.payload_hash <> yesterday.payload_hash) as changed,
@@ -683,7 +704,7 @@ Deno.test("none of the server's passwords is in any table or any log line", asyn
     `select format('%I.%I', table_schema, table_name) as name from information_schema.tables
      where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`,
   );
-  assert.ok(tables.some((table) => table.name === "raw.fakestore_users"));
+  assert.ok(tables.some((table) => table.name === "raw.fakestore_user_payloads"));
   let searched = 0;
   for (const { name } of tables) {
     const { rows } = await admin.query<{ text: string }>(

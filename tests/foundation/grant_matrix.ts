@@ -4,11 +4,11 @@
  */
 
 /** The roles the matrix has a column for, in the table's order. */
-export const ROLES = ["loader", "transformer", "analyst"] as const;
+export const ROLES = ["loader", "transformer", "analyst", "raw_owner"] as const;
 export type Role = typeof ROLES[number];
 
 /** The kind of object a row is about. */
-export type Kind = "role" | "database" | "schema" | "table" | "sequence";
+export type Kind = "role" | "database" | "schema" | "table" | "sequence" | "function";
 
 /** One row: `schema`/`name` are null where the kind has none; name "*" is the wildcard row. */
 export interface MatrixRow {
@@ -18,7 +18,7 @@ export interface MatrixRow {
   privileges: Record<Role, Set<string>>;
 }
 
-const KINDS: readonly Kind[] = ["role", "database", "schema", "table", "sequence"];
+const KINDS: readonly Kind[] = ["role", "database", "schema", "table", "sequence", "function"];
 const NONE = "—";
 
 /** Parses the first table after the "Grant matrix" heading of `markdown`. */
@@ -48,7 +48,7 @@ function parseRow(cells: string[]): MatrixRow {
   let name: string | null = null;
   if (kind === "schema") {
     name = qualified ?? null;
-  } else if (kind === "table" || kind === "sequence") {
+  } else if (kind === "table" || kind === "sequence" || kind === "function") {
     [schema = null, name = null] = qualified?.split(".") ?? [];
   }
   if (kind !== "role" && kind !== "database" && name === null) {

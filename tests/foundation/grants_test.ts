@@ -23,6 +23,7 @@ const TABLE_PRIVILEGES = [
 const SEQUENCE_PRIVILEGES = ["USAGE", "SELECT", "UPDATE"];
 const SCHEMA_PRIVILEGES = ["USAGE", "CREATE"];
 const DATABASE_PRIVILEGES = ["CONNECT", "TEMPORARY", "CREATE"];
+const FUNCTION_PRIVILEGES = ["EXECUTE"];
 /** pg_default_acl's object types for the matrix's kinds. */
 const DEFAULT_ACL_TYPES: Record<string, string> = { table: "r", sequence: "S" };
 
@@ -117,6 +118,30 @@ async function drift(client: pg.Client): Promise<string[]> {
     actual.set(key(label, role), new Set(owner === role ? ["OWNER"] : held));
   }
 
+  // Functions (raw.ensure_manifest_partitions): each needs its own row; PUBLIC's EXECUTE counts.
+  const functions = await client.query<
+    { schema: string; name: string; owner: string; role: Role; held: string[] }
+  >(
+    `select n.nspname as schema, p.proname as name, pg_get_userbyid(p.proowner) as owner, role,
+            array(select f from unnest($2::text[]) f
+                  where has_function_privilege(role, p.oid, f)) as held
+     from pg_proc p
+     join pg_namespace n on n.oid = p.pronamespace
+     cross join unnest($1::text[]) role
+     where n.nspname !~ '^pg_' and n.nspname <> 'information_schema'`,
+    [roles, FUNCTION_PRIVILEGES],
+  );
+  for (const { schema, name, owner, role, held } of functions.rows) {
+    const label = `function ${schema}.${name}`;
+    const row = rowFor("function", schema, name);
+    if (row === undefined) {
+      problems.push(`${label} has no row in the grant matrix`);
+      continue;
+    }
+    expect(row, label);
+    actual.set(key(label, role), new Set(owner === role ? ["OWNER"] : held));
+  }
+
   // Default privileges: each wildcard row's, for objects its OWNER (else the runner) creates.
   const runnerRole = env("POSTGRES_USER", "postgres");
   for (const row of matrix.filter((row) => row.name === "*")) {
@@ -157,8 +182,14 @@ async function drift(client: pg.Client): Promise<string[]> {
 
 Deno.test("grant matrix: parsed from docs/operations.md with a row for every role column", () => {
   assert.ok(matrix.length >= 20, `only ${matrix.length} rows parsed`);
-  const loaderOnProducts = matrix.find((row) => rowLabel(row) === "table raw.fakestore_products");
-  assert.deepEqual([...loaderOnProducts?.privileges.loader ?? []], ["SELECT", "INSERT", "DELETE"]);
+  const loaderOnManifest = matrix.find((row) =>
+    rowLabel(row) === "table raw.fakestore_product_manifest"
+  );
+  assert.deepEqual([...loaderOnManifest?.privileges.loader ?? []], ["SELECT", "INSERT", "DELETE"]);
+  const partitions = matrix.find((row) =>
+    rowLabel(row) === "function raw.ensure_manifest_partitions"
+  );
+  assert.deepEqual([...partitions?.privileges.raw_owner ?? []], ["OWNER"]);
   assert.throws(
     () => parseGrantMatrix("### Grant matrix\n\n| object | loader |\n|---|---|\n"),
     /unexpected header object,loader/,

@@ -9,7 +9,10 @@ async function setUp(): Promise<void> {
   const admin = await connectAs("postgres");
   try {
     await admin.query(`
+      -- raw tables are created as raw_owner, whose default privileges grant the loader (0007)
+      set role raw_owner;
       create table if not exists raw.privilege_probe (id int primary key, note text);
+      reset role;
       create table if not exists audit.privilege_probe (id int primary key);
       drop table if exists marts.privilege_probe;`);
   } finally {

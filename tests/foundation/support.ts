@@ -30,9 +30,12 @@ export async function connectAs(
   return client;
 }
 
-/** Runs `deno task migrate` for `database`, optionally only up to version `to`. */
-export async function migrate(database: string, to?: string): Promise<string> {
-  const args = ["task", "-q", "migrate", ...(to ? ["--to", to] : [])];
+/**
+ * Runs `deno task migrate` for `database`, optionally only up to version `to`, or (`down`)
+ * running the down migrations of every version after `to`.
+ */
+export async function migrate(database: string, to?: string, down = false): Promise<string> {
+  const args = ["task", "-q", "migrate", ...(to ? [down ? "--down-to" : "--to", to] : [])];
   const out = await new Deno.Command(Deno.execPath(), {
     args,
     env: { WAREHOUSE_DB: database, PGDATABASE: database },

@@ -1,7 +1,10 @@
 /**
  * Writes to PostgreSQL, as the loader role: the audit row of a run, the raw rows of a run in
- * one transaction (delete the interval's rows, COPY the new ones, mark the run succeeded), and
+ * one transaction (COPY the records, replace the interval's rows, mark the run succeeded), and
  * the rejects in a transaction of their own, so they stay when the run's data does not land.
+ * Products and users are COPYed into temporary stages, then moved into the raw layout of
+ * db/migrations/0007: each payload once per (record_id, payload_hash), plus a manifest row per
+ * record per interval in a monthly partition created beforehand (docs/decisions/0027).
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,11 +20,20 @@ import type { Interval } from "./interval.ts";
 import { jsonbRefuses, jsonbSafe, textSafe } from "./jsonb_text.ts";
 import type { Entity, RejectedRecord, ValidRecord } from "./schemas.ts";
 
-/** The raw table of each entity. */
-export const RAW_TABLES: Record<Entity, string> = {
-  products: "raw.fakestore_products",
-  users: "raw.fakestore_users",
+/** The table each entity's COPY writes: carts their raw table, snapshots a temporary stage. */
+const COPY_TABLES: Record<Entity, string> = {
+  products: "pg_temp.products_landing",
+  users: "pg_temp.users_landing",
   carts: "raw.fakestore_carts",
+};
+
+/** Where a snapshot entity's stage is moved: its payloads and its manifest. */
+const SNAPSHOT_TABLES: Partial<Record<Entity, { payloads: string; manifest: string }>> = {
+  products: {
+    payloads: "raw.fakestore_product_payloads",
+    manifest: "raw.fakestore_product_manifest",
+  },
+  users: { payloads: "raw.fakestore_user_payloads", manifest: "raw.fakestore_user_manifest" },
 };
 
 const RAW_COLUMNS = [
@@ -116,28 +128,89 @@ function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
 
 async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch): Promise<void> {
   if (batch.records.length === 0) return;
-  const sql = `copy ${RAW_TABLES[batch.entity]} (${RAW_COLUMNS.join(", ")}) from stdin`;
+  const sql = `copy ${COPY_TABLES[batch.entity]} (${RAW_COLUMNS.join(", ")}) from stdin`;
   const sink = client.query(copyFrom(sql));
   await pipeline(Readable.from(copyLines(run, batch)), sink);
 }
 
 /**
- * Lands a run: in one transaction, replaces every row of the run's interval_start in each
- * entity's table and marks the audit row succeeded. The caller holds the interval's run lock
- * (run_lock.ts), so runs of one interval are serialised.
+ * Creates the manifests' monthly partitions for `interval` and the months ahead, in a short
+ * transaction of its own: partition DDL locks the manifest, which the landing must not hold.
+ * Returns how many partitions it created (0 on almost every day).
+ */
+export async function ensurePartitions(pool: Pool, interval: Interval): Promise<number> {
+  const { rows } = await pool.query<{ created: number }>(
+    "select raw.ensure_manifest_partitions($1, $2) as created",
+    [interval.start.toISOString(), interval.end.toISOString()],
+  );
+  return rows[0]?.created ?? 0;
+}
+
+/** Empties what the run replaces: the interval's carts, or a fresh stage for a snapshot. */
+async function prepare(client: PoolClient, entity: Entity, intervalStart: string): Promise<void> {
+  if (SNAPSHOT_TABLES[entity] === undefined) {
+    await client.query(`delete from ${COPY_TABLES[entity]} where interval_start = $1`, [
+      intervalStart,
+    ]);
+    return;
+  }
+  await client.query(
+    `create temp table ${COPY_TABLES[entity]} (
+         load_id uuid not null, record_id bigint not null, payload jsonb not null,
+         payload_hash text not null, endpoint text not null, request_url text not null,
+         http_status integer not null, interval_start timestamptz not null,
+         interval_end timestamptz not null, extracted_at timestamptz not null
+     ) on commit drop`,
+  );
+}
+
+/**
+ * Moves a snapshot stage into the raw layout: the interval's manifest rows are replaced, new
+ * payloads added (a payload already stored keeps its first load), one manifest row per record.
+ */
+async function moveSnapshot(
+  client: PoolClient,
+  entity: Entity,
+  intervalStart: string,
+): Promise<void> {
+  const tables = SNAPSHOT_TABLES[entity];
+  if (tables === undefined) return;
+  const stage = COPY_TABLES[entity];
+  await client.query(`delete from ${tables.manifest} where interval_start = $1`, [intervalStart]);
+  await client.query(
+    `insert into ${tables.payloads}
+         (record_id, payload_hash, payload, first_load_id, first_extracted_at)
+     select record_id, payload_hash, payload, load_id, extracted_at from ${stage}
+     on conflict (record_id, payload_hash) do nothing`,
+  );
+  await client.query(
+    `insert into ${tables.manifest}
+         (interval_start, interval_end, record_id, payload_hash, load_id, endpoint, request_url,
+          http_status, extracted_at)
+     select interval_start, interval_end, record_id, payload_hash, load_id, endpoint,
+            request_url, http_status, extracted_at
+     from ${stage}`,
+  );
+}
+
+/**
+ * Lands a run: first ensures the manifests' partitions (own transaction), then in one
+ * transaction replaces the interval's rows of each entity and marks the audit row succeeded.
+ * The caller holds the interval's run lock (run_lock.ts), so runs of one interval are
+ * serialised.
  */
 export async function landRun(
   pool: Pool,
   run: RunIdentity,
   { batches, summary }: { batches: LandBatch[]; summary: RunSummary },
 ): Promise<void> {
+  await ensurePartitions(pool, run.interval);
+  const intervalStart = run.interval.start.toISOString();
+  const entities = [...new Set(batches.map((batch) => batch.entity))];
   await withTransaction(pool, async (client) => {
-    for (const batch of batches) {
-      await client.query(`delete from ${RAW_TABLES[batch.entity]} where interval_start = $1`, [
-        run.interval.start.toISOString(),
-      ]);
-      await copyBatch(client, run, batch);
-    }
+    for (const entity of entities) await prepare(client, entity, intervalStart);
+    for (const batch of batches) await copyBatch(client, run, batch);
+    for (const entity of entities) await moveSnapshot(client, entity, intervalStart);
     await finish(client, run, { status: "succeeded", summary, error: null });
   });
 }

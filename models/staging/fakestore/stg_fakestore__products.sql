@@ -1,7 +1,8 @@
 with
 
+-- One row per product per extracted interval, as landed (manifest joined to payloads).
 source_products as (
-    select * from {{ source('fakestore', 'products') }}
+    {{ fakestore_snapshot('products', 'product_payloads') }}
 ),
 
 renamed as (

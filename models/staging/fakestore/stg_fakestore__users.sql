@@ -1,7 +1,8 @@
 with
 
+-- One row per user per extracted interval, as landed (manifest joined to payloads).
 source_users as (
-    select * from {{ source('fakestore', 'users') }}
+    {{ fakestore_snapshot('users', 'user_payloads') }}
 ),
 
 renamed as (
