@@ -49,8 +49,11 @@ export function expectSuccess(what: string, finished: Finished): Finished {
   return finished;
 }
 
-/** dbt, pointed at this repo, with target/ and logs/ under `workDir`. */
-export function dbtRunner(workDir: string): (args: string[]) => Promise<Finished> {
+/** dbt, pointed at this repo, with target/ and logs/ under `workDir` (and extra environment). */
+export function dbtRunner(
+  workDir: string,
+  extraEnv: Record<string, string> = {},
+): (args: string[]) => Promise<Finished> {
   const dbtBin = env("DBT_BIN", "dbt");
   return (args) =>
     run(dbtBin, [
@@ -63,11 +66,15 @@ export function dbtRunner(workDir: string): (args: string[]) => Promise<Finished
       `${workDir}/target`,
       "--log-path",
       `${workDir}/logs`,
-    ], { env: { DBT_PROFILES_DIR: ROOT, DBT_SEND_ANONYMOUS_USAGE_STATS: "false" } });
+    ], { env: { DBT_PROFILES_DIR: ROOT, DBT_SEND_ANONYMOUS_USAGE_STATS: "false", ...extraEnv } });
 }
 
 /** Runs the real extractor for [start, end) against FAKESTORE_BASE_URL as the loader role. */
-export async function extract(start: string, end: string): Promise<void> {
+export async function extract(
+  start: string,
+  end: string,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   const finished = await run(Deno.execPath(), [
     "run",
     "--allow-net",
@@ -82,13 +89,17 @@ export async function extract(start: string, end: string): Promise<void> {
       PGUSER: "loader",
       PGPASSWORD: env("LOADER_PASSWORD", "loader"),
       LOG_LEVEL: "warn",
+      ...extraEnv,
     },
   });
   expectSuccess(`extract ${start}..${end}`, finished);
 }
 
-/** A connected client to the suite's database as `role` (postgres, loader, analyst, …). */
-export async function connect(role: "postgres" | "loader" | "analyst"): Promise<pg.Client> {
+/** A connected client to the suite's database (or `database`) as `role` (postgres, loader, …). */
+export async function connect(
+  role: "postgres" | "loader" | "analyst",
+  database = env("PGDATABASE"),
+): Promise<pg.Client> {
   const passwords: Record<string, string> = {
     postgres: env("POSTGRES_PASSWORD", "postgres"),
     loader: env("LOADER_PASSWORD", "loader"),
@@ -97,7 +108,7 @@ export async function connect(role: "postgres" | "loader" | "analyst"): Promise<
   const client = new pg.Client({
     host: env("PGHOST", "127.0.0.1"),
     port: Number(env("PGPORT", "5432")),
-    database: env("PGDATABASE"),
+    database,
     user: role === "postgres" ? env("POSTGRES_USER", "postgres") : role,
     password: passwords[role],
     application_name: "dbt-suite",
@@ -106,12 +117,13 @@ export async function connect(role: "postgres" | "loader" | "analyst"): Promise<
   return client;
 }
 
-/** Runs `work` with a client as `role`, closing it afterwards. */
+/** Runs `work` with a client as `role` (on `database`, default the suite's), closing it afterwards. */
 export async function withClient<T>(
   role: "postgres" | "loader" | "analyst",
   work: (client: pg.Client) => Promise<T>,
+  database?: string,
 ): Promise<T> {
-  const client = await connect(role);
+  const client = await connect(role, database);
   try {
     return await work(client);
   } finally {
@@ -124,6 +136,7 @@ export interface RunResult {
   unique_id: string;
   status: string;
   failures: number | null;
+  adapter_response?: { rows_affected?: number };
 }
 
 /** The results of the last dbt command run with `workDir`. */
