@@ -90,27 +90,13 @@ users_versioned as (
 {% if is_incremental() %}
     -- Orders already priced that a version first landed by the new runs now covers.
     repriced_orders as (
-        select already_priced.order_id
-        from {{ this }} as already_priced
-        inner join products_versioned
-            on
-                already_priced.product_id = products_versioned.product_id
-                and already_priced.ordered_at >= products_versioned.lookup_from
-        where
-            products_versioned.first_load_id in (
-                select new_extract_runs.load_id from new_extract_runs
-            )
+        {{ covered_by_new_versions(
+            this, 'order_id', 'ordered_at', 'products_versioned', 'product_id', 'new_extract_runs'
+        ) }}
         union
-        select already_priced.order_id
-        from {{ this }} as already_priced
-        inner join users_versioned
-            on
-                already_priced.user_id = users_versioned.user_id
-                and already_priced.ordered_at >= users_versioned.lookup_from
-        where
-            users_versioned.first_load_id in (
-                select new_extract_runs.load_id from new_extract_runs
-            )
+        {{ covered_by_new_versions(
+            this, 'order_id', 'ordered_at', 'users_versioned', 'user_id', 'new_extract_runs'
+        ) }}
     ),
 
     changed_orders as (

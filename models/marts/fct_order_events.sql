@@ -87,27 +87,13 @@ users_versioned as (
 
     -- Events already merged that a version first landed by the new runs now covers.
     re_resolved_events as (
-        select already_merged.event_id
-        from {{ this }} as already_merged
-        inner join products_versioned
-            on
-                already_merged.product_id = products_versioned.product_id
-                and already_merged.occurred_at >= products_versioned.lookup_from
-        where
-            products_versioned.first_load_id in (
-                select new_extract_runs.load_id from new_extract_runs
-            )
+        {{ covered_by_new_versions(
+            this, 'event_id', 'occurred_at', 'products_versioned', 'product_id', 'new_extract_runs'
+        ) }}
         union
-        select already_merged.event_id
-        from {{ this }} as already_merged
-        inner join users_versioned
-            on
-                already_merged.user_id = users_versioned.user_id
-                and already_merged.occurred_at >= users_versioned.lookup_from
-        where
-            users_versioned.first_load_id in (
-                select new_extract_runs.load_id from new_extract_runs
-            )
+        {{ covered_by_new_versions(
+            this, 'event_id', 'occurred_at', 'users_versioned', 'user_id', 'new_extract_runs'
+        ) }}
     ),
 {% endif %}
 
