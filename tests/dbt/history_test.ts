@@ -92,16 +92,19 @@ async function freshDatabase(): Promise<void> {
 }
 
 /**
- * One run of the batch DAG: extract [start, end), then the batch selector's models. `dbt run`,
+ * One run of the batch DAG: extract [start, end), then the batch selector's tables. `dbt run`,
  * not the DAG's `dbt build --vars …`: the same models with the same materializations, without
  * the data tests (they change no row; dbt_test.ts runs them) and without the interval vars (no
- * model reads them, and new vars make dbt parse the whole project again): seconds per day.
+ * model reads them, and new vars make dbt parse the whole project again). After the first run
+ * the views are left out too: recreating a view with the same definition changes no row. That
+ * keeps a day to a few seconds.
  */
-async function batchRun(start: string, end: string): Promise<void> {
+async function batchRun(start: string, end: string, options = { views: false }): Promise<void> {
   await extractInto(start, end, dbEnv);
+  const views = options.views ? [] : ["--exclude", "config.materialized:view"];
   expectSuccess(
     `dbt run --selector batch (${start}..${end})`,
-    await dbt(["run", "--selector", "batch"]),
+    await dbt(["run", "--selector", "batch", ...views]),
   );
 }
 
@@ -195,7 +198,7 @@ Deno.test("backfills and re-runs in any order leave the marts equal to a full re
   await freshDatabase();
 
   // A catch-up run over two days (as of D2): the D1 order of the product leaving on D2 is unknown.
-  await batchRun(D1, D3);
+  await batchRun(D1, D3, { views: true });
   const unknownLines = await count(
     "marts.fct_orders",
     `product_id = ${LEAVING_PRODUCT} and product_key = 'unknown' and unit_price is null`,
