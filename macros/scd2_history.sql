@@ -15,7 +15,7 @@
     last version that can still change (open, or closed but seen again); version numbers continue
     the existing history, and the model merges the rows on its surrogate key. A full build reads
     every interval. A re-run or backfill of an older interval resets the model first (its
-    pre-hook, scd2_reset_on_backfill), so it is derived from all of raw again: history is never
+    pre-hook reset_on_backfill, decision 0037), so it is derived from all of raw again: history is never
     patched by hand. The model adds the version's attributes and its surrogate key.
 -#}
 {% macro scd2_history(snapshots, entity_id, extract_runs) -%}

@@ -4,10 +4,12 @@
         incremental_strategy="merge",
         unique_key="product_key",
         on_schema_change="fail",
-        pre_hook="{{ scd2_reset_on_backfill(ref('stg_fakestore__products')) }}",
+        pre_hook="{{ reset_on_backfill(ref('stg_audit__extract_runs')) }}",
         indexes=[
             {"columns": ["product_key"], "unique": true},
             {"columns": ["product_id", "lookup_from"]},
+            {"columns": ["first_load_id"]},
+            {"columns": ["extracted_through"]},
         ],
     )
 }}
@@ -44,9 +46,17 @@ stg_products as (
 
 stg_extract_runs as (
     select
+        load_id,
+        is_complete_load,
         interval_start,
-        is_complete_load
+        interval_end,
+        finished_at
     from {{ ref('stg_audit__extract_runs') }}
+),
+
+-- Bookkeeping for the reset rule and the models downstream (macro extract_watermarks).
+watermarks as (
+    {{ extract_watermarks('stg_extract_runs') }}
 ),
 
 versions as (
@@ -75,8 +85,10 @@ described as (
         versions.lookup_from,
         versions.lookup_to,
         versions.last_seen_at,
-        versions.last_extracted_at
+        versions.last_extracted_at,
+        watermarks.current_watermark as extracted_through
     from versions
+    cross join watermarks
     -- One primary-key probe of raw per version ((interval_start, record_id)); `offset 0` keeps
     -- the planner from turning it into a scan of every snapshot, with its JSON, per run.
     cross join lateral (

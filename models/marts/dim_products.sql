@@ -1,7 +1,15 @@
 {{
     config(
+        materialized="incremental",
+        incremental_strategy="merge",
+        unique_key="product_key",
+        on_schema_change="fail",
+        pre_hook="{{ reset_on_backfill(
+            ref('stg_audit__extract_runs'), [ref('int_products_versioned')]
+        ) }}",
         indexes=[
             {"columns": ["product_id", "valid_from"]},
+            {"columns": ["extracted_through"]},
         ],
     )
 }}
@@ -9,8 +17,17 @@
 -- Product dimension, SCD type 2: one row per product version, plus the unknown member.
 with
 
+watermarks as (
+    {{ extract_watermarks(none, [ref('int_products_versioned')]) }}
+),
+
+-- The versions int_products_versioned (re)wrote since this model's watermark; on a full build
+-- (or after a reset) every version.
 products_versioned as (
     select * from {{ ref('int_products_versioned') }}
+    {% if is_incremental() %}
+        where extracted_through > (select watermarks.previous_watermark from watermarks)
+    {% endif %}
 ),
 
 known_products as (
@@ -31,7 +48,8 @@ known_products as (
         false as is_unknown_member,
         is_current,
         valid_from,
-        valid_to
+        valid_to,
+        extracted_through
     from products_versioned
 ),
 
@@ -54,7 +72,9 @@ unknown_member as (
         true as is_unknown_member,
         true as is_current,
         cast('1900-01-01 00:00:00+00' as timestamptz) as valid_from,
-        cast(null as timestamptz) as valid_to
+        cast(null as timestamptz) as valid_to,
+        watermarks.current_watermark as extracted_through
+    from watermarks
 ),
 
 unioned as (

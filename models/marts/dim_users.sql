@@ -1,7 +1,15 @@
 {{
     config(
+        materialized="incremental",
+        incremental_strategy="merge",
+        unique_key="user_key",
+        on_schema_change="fail",
+        pre_hook="{{ reset_on_backfill(
+            ref('stg_audit__extract_runs'), [ref('int_users_versioned')]
+        ) }}",
         indexes=[
             {"columns": ["user_id", "valid_from"]},
+            {"columns": ["extracted_through"]},
         ],
     )
 }}
@@ -10,8 +18,17 @@
 -- phone (docs/decisions/0032). Purchase figures per user are in fct_user_lifetime.
 with
 
+watermarks as (
+    {{ extract_watermarks(none, [ref('int_users_versioned')]) }}
+),
+
+-- The versions int_users_versioned (re)wrote since this model's watermark; on a full build
+-- (or after a reset) every version.
 users_versioned as (
     select * from {{ ref('int_users_versioned') }}
+    {% if is_incremental() %}
+        where extracted_through > (select watermarks.previous_watermark from watermarks)
+    {% endif %}
 ),
 
 known_users as (
@@ -35,7 +52,8 @@ known_users as (
         false as is_unknown_member,
         users_versioned.is_current,
         users_versioned.valid_from,
-        users_versioned.valid_to
+        users_versioned.valid_to,
+        users_versioned.extracted_through
     from users_versioned
 ),
 
@@ -61,7 +79,9 @@ unknown_member as (
         true as is_unknown_member,
         true as is_current,
         cast('1900-01-01 00:00:00+00' as timestamptz) as valid_from,
-        cast(null as timestamptz) as valid_to
+        cast(null as timestamptz) as valid_to,
+        watermarks.current_watermark as extracted_through
+    from watermarks
 ),
 
 unioned as (

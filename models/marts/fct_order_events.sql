@@ -5,12 +5,19 @@
         unique_key="event_id",
         on_schema_change="fail",
         tags=["stream"],
+        pre_hook="{{ reset_on_backfill(ref('stg_audit__extract_runs'), [
+            ref('int_products_versioned'),
+            ref('int_users_versioned'),
+        ]) }}",
         indexes=[
             {"columns": ["order_id"]},
             {"columns": ["product_key"]},
             {"columns": ["user_key"]},
             {"columns": ["date_key"]},
             {"columns": ["landed_at"]},
+            {"columns": ["product_id", "occurred_at"]},
+            {"columns": ["user_id", "occurred_at"]},
+            {"columns": ["extracted_through"]},
         ],
     )
 }}
@@ -21,24 +28,40 @@
 -- minus a look-back longer than the consumer's longest transaction (landed_at is the landing
 -- transaction's start, so a long one commits rows "in the past"), and merges them on event_id:
 -- re-reading is harmless, missing is not. docs/decisions/0033.
+-- Versions (docs/decisions/0037): a batch run also re-resolves the events already merged whose
+-- product or user got a version first landed by the extract runs the histories read since this
+-- model's watermark, from that version's lookup_from on (an event of a product unknown until
+-- now takes its first version). A re-run or backfill of an interval the histories had read
+-- empties the fact first (reset_on_backfill): it is rebuilt from all events. A stream run finds
+-- no new version (only batch runs build the histories), so it only merges new events.
 with
 
-order_events as (
-    select * from {{ ref('stg_kafka__order_events') }}
-    {% if is_incremental() %}
-        where landed_at >= (
-            select
-                coalesce(max(already_merged.landed_at), cast('-infinity' as timestamptz))
-                - interval '{{ var("order_events_lookback_minutes") }} minutes'
-            from {{ this }} as already_merged
-        )
-    {% endif %}
+stg_extract_runs as (
+    select
+        load_id,
+        is_complete_load,
+        interval_start,
+        interval_end,
+        finished_at
+    from {{ ref('stg_audit__extract_runs') }}
+),
+
+watermarks as (
+    {{ extract_watermarks('stg_extract_runs', [
+        ref('int_products_versioned'),
+        ref('int_users_versioned'),
+    ]) }}
+),
+
+new_extract_runs as (
+    {{ new_extract_runs('stg_extract_runs', 'watermarks') }}
 ),
 
 products_versioned as (
     select
         product_key,
         product_id,
+        first_load_id,
         lookup_from,
         lookup_to
     from {{ ref('int_products_versioned') }}
@@ -48,9 +71,42 @@ users_versioned as (
     select
         user_key,
         user_id,
+        first_load_id,
         lookup_from,
         lookup_to
     from {{ ref('int_users_versioned') }}
+),
+
+{% if is_incremental() %}
+    landed_from as (
+        select
+            coalesce(max(already_merged.landed_at), cast('-infinity' as timestamptz))
+            - interval '{{ var("order_events_lookback_minutes") }} minutes' as landed_from
+        from {{ this }} as already_merged
+    ),
+
+    -- Events already merged that a version first landed by the new runs now covers.
+    re_resolved_events as (
+        {{ covered_by_new_versions(
+            this, 'event_id', 'occurred_at', 'products_versioned', 'product_id', 'new_extract_runs'
+        ) }}
+        union
+        {{ covered_by_new_versions(
+            this, 'event_id', 'occurred_at', 'users_versioned', 'user_id', 'new_extract_runs'
+        ) }}
+    ),
+{% endif %}
+
+order_events as (
+    select * from {{ ref('stg_kafka__order_events') }}
+    {% if is_incremental() %}
+        where landed_at >= (select landed_from.landed_from from landed_from)
+        union all
+        select * from {{ ref('stg_kafka__order_events') }}
+        where
+            landed_at < (select landed_from.landed_from from landed_from)
+            and event_id in (select re_resolved_events.event_id from re_resolved_events)
+    {% endif %}
 ),
 
 resolved as (
@@ -80,8 +136,10 @@ resolved as (
         {{ utc_date('order_events.occurred_at') }} as occurred_date,
         order_events.occurred_at,
         order_events.kafka_timestamp,
-        order_events.landed_at
+        order_events.landed_at,
+        watermarks.current_watermark as extracted_through
     from order_events
+    cross join watermarks
     left join products_versioned
         on {{ version_valid_at('products_versioned', 'order_events', 'product_id', 'occurred_at') }}
     left join users_versioned

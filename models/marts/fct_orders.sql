@@ -1,21 +1,48 @@
 {{
     config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="order_id",
+        on_schema_change="fail",
+        pre_hook="{{ reset_on_backfill(
+            ref('stg_audit__extract_runs'), [ref('int_order_lines_priced')]
+        ) }}",
         indexes=[
             {"columns": ["order_id"]},
             {"columns": ["product_key"]},
             {"columns": ["user_key"]},
             {"columns": ["date_key"]},
             {"columns": ["order_date"]},
+            {"columns": ["extracted_through"]},
         ],
     )
 }}
 
 -- Batch orders (Fake Store carts) at the grain of one row per cart line, priced at the product
 -- version valid when the cart was placed (int_order_lines_priced), with order-level totals.
+-- Incremental (docs/decisions/0037): a run rewrites the orders whose lines int_order_lines_priced
+-- rewrote since this model's watermark (delete+insert on order_id: lines and totals together);
+-- a re-run or backfill of an interval already read empties it first (reset_on_backfill).
 with
 
-order_lines_priced as (
+watermarks as (
+    {{ extract_watermarks(none, [ref('int_order_lines_priced')]) }}
+),
+
+all_order_lines_priced as (
     select * from {{ ref('int_order_lines_priced') }}
+),
+
+order_lines_priced as (
+    select * from all_order_lines_priced
+    {% if is_incremental() %}
+        where order_id in (
+            select changed_lines.order_id
+            from all_order_lines_priced as changed_lines
+            cross join watermarks
+            where changed_lines.extracted_through > watermarks.previous_watermark
+        )
+    {% endif %}
 ),
 
 order_totals as (
@@ -47,10 +74,12 @@ final as (
         order_totals.order_total,
         order_lines_priced.is_priced_from_earliest_version,
         order_lines_priced.order_date,
-        order_lines_priced.ordered_at
+        order_lines_priced.ordered_at,
+        watermarks.current_watermark as extracted_through
     from order_lines_priced
     inner join order_totals
         on order_lines_priced.order_id = order_totals.order_id
+    cross join watermarks
 )
 
 select * from final

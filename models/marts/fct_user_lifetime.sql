@@ -1,7 +1,11 @@
--- Each user's purchases over their whole life, both sources, as of this build: one row per user
--- id with at least one paid sale in fct_sales, known to the history or not (join dim_users on
--- user_id; a user without a row here never bought). Kept apart from dim_users so the dimension
--- carries no measure of a fact (docs/decisions/0036).
+{{ config(materialized="view") }}
+
+-- Each user's purchases over their whole life, both sources: one row per user id with at least
+-- one paid sale in fct_sales, known to the history or not (join dim_users on user_id; a user
+-- without a row here never bought). Kept apart from dim_users so the dimension carries no
+-- measure of a fact (docs/decisions/0036). A view, like fct_sales (docs/decisions/0037): a table
+-- would re-aggregate every sale of the whole history on every daily run, and a view also counts
+-- stream sales merged since the last batch run, as the analysis views do.
 with
 
 fct_sales as (

@@ -23,10 +23,11 @@ DAG_ID = "webshop_batch_dag"
 DAYS = [date(2026, 11, 10), date(2026, 11, 11), date(2026, 11, 12)]
 RUN_TIMEOUT_S = 420
 
-# Columns that legitimately differ between two loads of the same data.
+# Columns that legitimately differ between two loads of the same data (extracted_through: the
+# incremental models' watermark, the finished_at of the newest extract run read; decision 0037).
 VOLATILE_COLUMN = re.compile(
     r"^(load_id|.*_load_id|load_ids|extracted_at|loaded_at|landed_at|.*_extracted_at|.*_loaded_at"
-    r"|.*_landed_at|dbt_.*|_dbt_.*|built_at|updated_at|inserted_at|.*_run_id)$"
+    r"|.*_landed_at|extracted_through|dbt_.*|_dbt_.*|built_at|updated_at|inserted_at|.*_run_id)$"
 )
 
 

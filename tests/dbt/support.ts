@@ -49,8 +49,11 @@ export function expectSuccess(what: string, finished: Finished): Finished {
   return finished;
 }
 
-/** dbt, pointed at this repo, with target/ and logs/ under `workDir`. */
-export function dbtRunner(workDir: string): (args: string[]) => Promise<Finished> {
+/** dbt, pointed at this repo, with target/ and logs/ under `workDir` (and extra environment). */
+export function dbtRunner(
+  workDir: string,
+  extraEnv: Record<string, string> = {},
+): (args: string[]) => Promise<Finished> {
   const dbtBin = env("DBT_BIN", "dbt");
   return (args) =>
     run(dbtBin, [
@@ -63,11 +66,15 @@ export function dbtRunner(workDir: string): (args: string[]) => Promise<Finished
       `${workDir}/target`,
       "--log-path",
       `${workDir}/logs`,
-    ], { env: { DBT_PROFILES_DIR: ROOT, DBT_SEND_ANONYMOUS_USAGE_STATS: "false" } });
+    ], { env: { DBT_PROFILES_DIR: ROOT, DBT_SEND_ANONYMOUS_USAGE_STATS: "false", ...extraEnv } });
 }
 
 /** Runs the real extractor for [start, end) against FAKESTORE_BASE_URL as the loader role. */
-export async function extract(start: string, end: string): Promise<void> {
+export async function extract(
+  start: string,
+  end: string,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   const finished = await run(Deno.execPath(), [
     "run",
     "--allow-net",
@@ -82,6 +89,7 @@ export async function extract(start: string, end: string): Promise<void> {
       PGUSER: "loader",
       PGPASSWORD: env("LOADER_PASSWORD", "loader"),
       LOG_LEVEL: "warn",
+      ...extraEnv,
     },
   });
   expectSuccess(`extract ${start}..${end}`, finished);
@@ -90,8 +98,8 @@ export async function extract(start: string, end: string): Promise<void> {
 /** A role the suite connects as. */
 export type Role = "postgres" | "loader" | "transformer" | "analyst";
 
-/** A connected client to the suite's database as `role`. */
-export async function connect(role: Role): Promise<pg.Client> {
+/** A connected client to the suite's database (or `database`) as `role`. */
+export async function connect(role: Role, database = env("PGDATABASE")): Promise<pg.Client> {
   const passwords: Record<string, string> = {
     postgres: env("POSTGRES_PASSWORD", "postgres"),
     loader: env("LOADER_PASSWORD", "loader"),
@@ -101,7 +109,7 @@ export async function connect(role: Role): Promise<pg.Client> {
   const client = new pg.Client({
     host: env("PGHOST", "127.0.0.1"),
     port: Number(env("PGPORT", "5432")),
-    database: env("PGDATABASE"),
+    database,
     user: role === "postgres" ? env("POSTGRES_USER", "postgres") : role,
     password: passwords[role],
     application_name: "dbt-suite",
@@ -110,12 +118,13 @@ export async function connect(role: Role): Promise<pg.Client> {
   return client;
 }
 
-/** Runs `work` with a client as `role`, closing it afterwards. */
+/** Runs `work` with a client as `role` (on `database`, default the suite's), closing it afterwards. */
 export async function withClient<T>(
   role: Role,
   work: (client: pg.Client) => Promise<T>,
+  database?: string,
 ): Promise<T> {
-  const client = await connect(role);
+  const client = await connect(role, database);
   try {
     return await work(client);
   } finally {
@@ -128,6 +137,7 @@ export interface RunResult {
   unique_id: string;
   status: string;
   failures: number | null;
+  adapter_response?: { rows_affected?: number };
 }
 
 /** The results of the last dbt command run with `workDir`. */
