@@ -82,7 +82,7 @@ Deno.test("an empty array yields nothing; a body that is not an array says what 
     ]
   ) {
     const { problem, message } = await problemOf(streamOf(body!));
-    assert.equal(problem, "not-array", body);
+    assert.equal(problem, "not-array", body!);
     assert.equal(message, `JSON body is ${found}, expected an array`);
   }
   assert.equal((await problemOf(streamOf(" \n"))).problem, "empty");

@@ -57,14 +57,24 @@ export interface RunSummary {
   finishedAt: Date;
 }
 
-/** One entity's records from one response, ready to land. */
+/** One entity's records from one response, ready to land (as they stream in, or all at once). */
 export interface LandBatch {
   entity: Entity;
   endpoint: string;
   requestUrl: string;
   httpStatus: number;
   extractedAt: Date;
-  records: ValidRecord[];
+  records: Iterable<ValidRecord> | AsyncIterable<ValidRecord>;
+}
+
+/** What a run may do inside its landing transaction. */
+export interface Landing {
+  /** Replaces the interval's rows of `batch.entity` with the batch; returns the rows copied. */
+  copy(batch: LandBatch): Promise<number>;
+  /** The payloads this run copied for `recordIds` of `entity` (to report a conflict's first copy). */
+  copiedPayloads(entity: Entity, recordIds: number[]): Promise<Map<number, unknown>>;
+  /** Runs `work` in a savepoint: if it throws, what it wrote is undone and the rest kept. */
+  undoable<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Inserts the run's audit row (status running); reports who we are connected as. */
@@ -91,7 +101,14 @@ export async function startRun(
   return rows[0] ?? { user: "unknown", superuser: false };
 }
 
-function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
+/** COPY text is sent in chunks of about this many characters: few writes, little held. */
+const COPY_CHUNK_CHARS = 256 * 1024;
+
+async function* copyLines(
+  run: RunIdentity,
+  batch: LandBatch,
+  counter: { rows: number },
+): AsyncGenerator<string> {
   const fixed = [
     copyEscape(batch.endpoint),
     copyEscape(batch.requestUrl),
@@ -100,44 +117,67 @@ function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
     run.interval.end.toISOString(),
     batch.extractedAt.toISOString(),
   ].join("\t");
-  let chunk: string[] = [];
-  for (const record of batch.records) {
-    chunk.push(
-      `${run.loadId}\t${record.recordId}\t${copyEscape(record.payloadJson)}\t` +
-        `${record.payloadHash}\t${fixed}\n`,
-    );
-    if (chunk.length >= 1000) {
-      yield chunk.join("");
-      chunk = [];
+  let chunk = "";
+  for await (const record of batch.records) {
+    chunk += `${run.loadId}\t${record.recordId}\t${copyEscape(record.payloadJson)}\t` +
+      `${record.payloadHash}\t${fixed}\n`;
+    counter.rows++;
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
     }
   }
-  if (chunk.length > 0) yield chunk.join("");
+  if (chunk.length > 0) yield chunk;
 }
 
-async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch): Promise<void> {
-  if (batch.records.length === 0) return;
+async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch): Promise<number> {
   const sql = `copy ${RAW_TABLES[batch.entity]} (${RAW_COLUMNS.join(", ")}) from stdin`;
   const sink = client.query(copyFrom(sql));
-  await pipeline(Readable.from(copyLines(run, batch)), sink);
+  const counter = { rows: 0 };
+  // One chunk in flight at a time: the response is read only as fast as COPY takes it.
+  await pipeline(Readable.from(copyLines(run, batch, counter), { highWaterMark: 1 }), sink);
+  return counter.rows;
 }
 
 /**
- * Lands a run: in one transaction, replaces every row of the run's interval_start in each
- * entity's table and marks the audit row succeeded. The caller holds the interval's run lock
+ * Lands a run: in one transaction, `land` copies each entity's records (replacing every row of
+ * the run's interval_start in its table) and returns the run's summary; the audit row is then
+ * marked succeeded. If `land` throws, nothing lands. The caller holds the interval's run lock
  * (run_lock.ts), so runs of one interval are serialised.
  */
 export async function landRun(
   pool: Pool,
   run: RunIdentity,
-  { batches, summary }: { batches: LandBatch[]; summary: RunSummary },
+  land: (landing: Landing) => Promise<RunSummary>,
 ): Promise<void> {
   await withTransaction(pool, async (client) => {
-    for (const batch of batches) {
-      await client.query(`delete from ${RAW_TABLES[batch.entity]} where interval_start = $1`, [
-        run.interval.start.toISOString(),
-      ]);
-      await copyBatch(client, run, batch);
-    }
+    const summary = await land({
+      copy: async (batch) => {
+        await client.query(`delete from ${RAW_TABLES[batch.entity]} where interval_start = $1`, [
+          run.interval.start.toISOString(),
+        ]);
+        return await copyBatch(client, run, batch);
+      },
+      copiedPayloads: async (entity, recordIds) => {
+        const { rows } = await client.query<{ record_id: number; payload: unknown }>(
+          `select record_id, payload from ${RAW_TABLES[entity]}
+           where load_id = $1 and record_id = any($2::int[])`,
+          [run.loadId, recordIds],
+        );
+        return new Map(rows.map((row) => [Number(row.record_id), row.payload]));
+      },
+      undoable: async (work) => {
+        await client.query("savepoint undoable");
+        try {
+          const result = await work();
+          await client.query("release savepoint undoable");
+          return result;
+        } catch (error) {
+          await client.query("rollback to savepoint undoable");
+          throw error;
+        }
+      },
+    });
     await finish(client, run, { status: "succeeded", summary, error: null });
   });
 }
