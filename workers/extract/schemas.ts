@@ -216,8 +216,9 @@ export class RecordValidator {
       const gone: Record<string, number> = {};
       collectExtras(this.#schema, first, "", gone);
       for (const [path, count] of Object.entries(gone)) {
-        drift[path] = drift[path]! - count;
-        if (drift[path] === 0) delete drift[path];
+        const left = (drift[path] ?? count) - count;
+        if (left > 0) drift[path] = left;
+        else delete drift[path];
       }
       const reason = `id ${recordId} appears ${copies.length + 1} times with different payloads`;
       for (const copy of [{ key: `id ${recordId}`, payload: first }, ...copies]) {
