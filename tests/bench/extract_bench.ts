@@ -178,15 +178,17 @@ async function psql(sql: string): Promise<void> {
   if (output.code !== 0) throw new Error(`psql failed: ${new TextDecoder().decode(output.stderr)}`);
 }
 
-/** One extractor run of `date`: the CLI under /usr/bin/time, as the loader role. */
+/**
+ * One extractor run of `date`: `deno task extract` (as make and the DAG run it, V8 flags
+ * included) under /usr/bin/time, as the loader role.
+ */
 async function runExtractor(url: string, date: Date) {
   const start = date.toISOString().slice(0, 10);
   const end = new Date(date.getTime() + 86_400_000).toISOString().slice(0, 10);
   const result = await measured(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "workers/extract/main.ts",
+    "task",
+    "-q",
+    "extract",
     "--start",
     start,
     "--end",
@@ -312,7 +314,8 @@ function report(results: ScaleResult[], host: Record<string, string>, runs: numb
     "",
     "`deno task bench:extract` (tests/bench/extract_bench.ts), run " +
     new Date().toISOString().slice(0, 10) + ". For each scale of the offline server, the " +
-    "extractor CLI lands one day (`--start D --end D+1`, as the loader role, a new day per " +
+    "extractor CLI (`deno task extract`, its V8 flags included) lands one day " +
+    "(`--start D --end D+1`, as the loader role, a new day per " +
     `run, median of ${runs} runs), then \`psql \\copy\` loads the very same rows into copies ` +
     "of the raw tables (same indexes, checks and foreign key, one transaction with a delete " +
     "first): the " +
@@ -352,7 +355,8 @@ function report(results: ScaleResult[], host: Record<string, string>, runs: numb
     "- *extractor wall*: the whole CLI process (Deno start-up included); *in-process*: the " +
       "run's `duration_ms` in audit.extract_runs (fetch, validation, hashing, landing); " +
       "*slowest GET*: the longest of the three parallel requests, server-side generation " +
-      "included; peak RSS from `/usr/bin/time -f %M`.",
+      "included; peak RSS from `/usr/bin/time -f %M` (the largest process: the extractor, not " +
+      "`deno task`).",
     "- Rows landed per day: 20·s products + 10·s users + about 1.25·s carts.",
     "- Scale 5000 is for this benchmark only (the stack runs scale 1000 at most).",
     "",

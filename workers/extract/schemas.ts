@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { formatIssues } from "../shared/mod.ts";
-import { payloadHash } from "./payload_hash.ts";
+import { canonicalJson, canonicalTextHash } from "./payload_hash.ts";
 import { jsonbRefuses } from "./jsonb_text.ts";
 
 export const ENTITIES = ["products", "users", "carts"] as const;
@@ -66,7 +66,10 @@ export type CartRecord = z.infer<typeof cartSchema>;
 export interface ValidRecord {
   recordId: number;
   payload: Record<string, unknown>;
-  /** `JSON.stringify(payload)`, computed once: what is sent to the jsonb column. */
+  /**
+   * `canonicalJson(payload)`, computed once: hashed, and sent to the jsonb column (which orders
+   * keys its own way, so the stored value is the same as for the text as received).
+   */
   payloadJson: string;
   payloadHash: string;
 }
@@ -164,7 +167,7 @@ export class RecordValidator {
       return undefined;
     }
     const payload = record as Record<string, unknown>;
-    const json = JSON.stringify(payload);
+    const json = canonicalJson(payload);
     // jsonb cannot hold U+0000 or a lone surrogate: refuse the record here rather than fail the
     // landing later (the reject keeps it exactly, in payload_text).
     if (jsonbRefuses(json)) {
@@ -176,7 +179,7 @@ export class RecordValidator {
       return undefined;
     }
     const recordId = parsed.data.id;
-    const hash = payloadHash(payload);
+    const hash = canonicalTextHash(json);
     if (this.#seen.has(recordId)) {
       const copies = this.#repeats.get(recordId) ?? [];
       copies.push({ key, payload, hash });
