@@ -334,7 +334,7 @@ export async function runExtract(
     }
     phases.validate_ms = Math.round(validateTimer.ms);
     // Land = reading and parsing the bodies, COPY and commit, interleaved: all but validation.
-    phases.land_ms = Math.round(performance.now() - phaseStart);
+    phases.land_ms = Math.round(performance.now() - phaseStart - validateTimer.ms);
     logger.info("Extract succeeded", {
       counts,
       duration_ms: now().getTime() - run.startedAt.getTime(),
