@@ -427,7 +427,7 @@ Deno.test("when the failure cannot be recorded, the run's own error is still wha
       pool: impatient,
       logger: runLogger,
       http: {
-        getJson: async () => {
+        openArray: async () => {
           await lockAuditRow();
           throw upstream;
         },
@@ -608,21 +608,22 @@ Deno.test("records with U+0000 or a lone surrogate are rejected and stored; the 
 Deno.test("an unexpected error mid-run still closes the audit row as failed", async () => {
   const interval = day("2026-08-23");
   await forget(interval);
-  const surprise = new TypeError("records.forEach is not a function");
+  const surprise = new TypeError("Cannot read properties of null (reading 'get')");
   const error = await runExtract({
     pool: loader,
     logger,
     http: {
-      // A body the fetch phase accepts but validation cannot walk: validation throws.
-      getJson: () =>
+      // A response the open accepts but the as-of check cannot read: that check throws.
+      openArray: () =>
         Promise.resolve({
           url: "http://fakestore.test/x",
           status: 200,
-          body: { not: "a list" },
-          headers: new Headers({ "X-Fakestore-As-Of": asOfDate(interval) }),
+          headers: null as unknown as Headers,
           attempts: 1,
           receivedAt: new Date(),
-          elapsedMs: 1,
+          elements: (async function* () {})(),
+          elapsedMs: () => 1,
+          cancel: () => Promise.resolve(),
         }),
     },
   }, { interval, sourceBaseUrl: "http://fakestore.test" }).then(() => undefined, (e) => e);

@@ -1,18 +1,24 @@
 /**
- * One extractor run for one interval: fetch products, users and carts; validate every record;
- * land all of it in one transaction or nothing at all; keep the audit row and any rejects.
+ * One extractor run for one interval: open products, users and carts; then, in one transaction,
+ * stream each response element by element through validation, hashing and COPY (no response is
+ * held whole); land all of it or nothing at all; keep the audit row and any rejects.
  *
  * The as-of day (the interval's last day) goes with every request as X-Fakestore-As-Of: our
  * server answers as of that day, so any past day can be re-extracted to the same rows; the live
  * API ignores it and answers with today's products and users (docs/decisions/0020).
  */
 import { InvalidRecordError, type Logger, type Pool } from "../shared/mod.ts";
-import type { HttpClient, JsonResponse } from "./http_client.ts";
+import {
+  type ArrayResponse,
+  BodyReadError,
+  type HttpClient,
+  UpstreamError,
+} from "./http_client.ts";
 import { asOfDate, cartDateParams, contains, type Interval } from "./interval.ts";
 import {
   type Counts,
   failRun,
-  type LandBatch,
+  type Landing,
   landRun,
   recordRejects,
   type RunIdentity,
@@ -20,7 +26,13 @@ import {
   startRun,
 } from "./raw_store.ts";
 import { lockRunInterval } from "./run_lock.ts";
-import { ENTITIES, type Entity, type RejectedRecord, validateRecords } from "./schemas.ts";
+import {
+  ENTITIES,
+  type Entity,
+  RecordValidator,
+  type RejectedRecord,
+  type ValidRecord,
+} from "./schemas.ts";
 
 /** The header our server answers as of (and echoes back); the live API ignores it. */
 export const AS_OF_HEADER = "X-Fakestore-As-Of";
@@ -152,24 +164,27 @@ export async function runExtract(
       db_user: role.user,
     });
 
-    // 1. Fetch all three; any failure fails the run before anything is written.
+    // 1. Open all three (headers and first element in, retried as needed); any failure fails
+    // the run before anything is written.
     const phases = { fetch_ms: 0, validate_ms: 0, land_ms: 0 };
     let phaseStart = performance.now();
     const settled = await Promise.allSettled(ENTITIES.map((entity) => {
       const { path, searchParams } = request(entity, run.interval);
-      return deps.http.getJson(path, { searchParams, expect: "array" });
+      return deps.http.openArray(path, { searchParams });
     }));
-    const responses = new Map<Entity, JsonResponse>();
+    const responses = new Map<Entity, ArrayResponse>();
     const failures: string[] = [];
     settled.forEach((result, index) => {
       const entity = ENTITIES[index]!;
       if (result.status === "fulfilled") responses.set(entity, result.value);
       else failures.push((result.reason as Error).message);
     });
+    const cancelAll = () =>
+      Promise.all([...responses.values()].map((response) => response.cancel().catch(() => {})));
     if (failures.length > 0) {
-      for (const [entity, response] of responses) {
-        const fetched = Array.isArray(response.body) ? response.body.length : 0;
-        counts[entity] = { fetched, landed: 0, rejected: 0 };
+      await cancelAll();
+      for (const entity of responses.keys()) {
+        counts[entity] = { fetched: 0, landed: 0, rejected: 0 };
       }
       const firstFailure = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
       await fail(`Fetching failed, nothing landed: ${failures.join("; ")}`, firstFailure.reason);
@@ -188,88 +203,138 @@ export async function runExtract(
     } else if (echoes.every((echo) => echo === run.asOfDate)) {
       asOfHonoured = true;
     } else {
+      await cancelAll();
       await fail(
         `The source answered as of ${echoes.join(", ")} instead of ${run.asOfDate}, nothing landed`,
       );
     }
 
-    // 3. Validate every record; carts are also filtered on the exact interval.
-    const batches: LandBatch[] = [];
+    // 3. One transaction: each response in turn is parsed, validated (carts also filtered on
+    // the exact interval), hashed and COPYed as it arrives. Rejects roll it all back.
     const rejects: Array<RejectedRecord & { entity: Entity }> = [];
-    for (const entity of ENTITIES) {
-      const response = responses.get(entity)!;
-      const records = response.body as unknown[];
-      const checked = validateRecords(entity, records);
-      let valid = checked.valid;
-      const entityCounts: Record<string, number> = {
-        fetched: records.length,
-        landed: 0,
-        rejected: checked.rejected.length,
-      };
-      if (checked.duplicatesCollapsed > 0) entityCounts.duplicates = checked.duplicatesCollapsed;
-      if (entity === "carts") {
-        valid = valid.filter((record) =>
-          contains(run.interval, Date.parse(String(record.payload.date)))
-        );
-        entityCounts.outside_interval = checked.valid.length - valid.length;
+    const landed: Partial<Record<Entity, number>> = {};
+    const validateTimer = { ms: 0 };
+    const landEntity = async (
+      entity: Entity,
+      response: ArrayResponse,
+      landing: Landing,
+    ): Promise<void> => {
+      const validator = new RecordValidator(entity);
+      // Valid carts outside the interval are not copied: kept (few) in case their id conflicts.
+      const outside = new Map<number, unknown>();
+      let fetched = 0;
+      async function* checked(): AsyncGenerator<ValidRecord> {
+        for await (const element of response.elements) {
+          const started = performance.now();
+          const record = validator.check(element, fetched++);
+          const inInterval = record === undefined || entity !== "carts" ||
+            contains(run.interval, Date.parse(String(record.payload.date)));
+          validateTimer.ms += performance.now() - started;
+          if (record === undefined) continue;
+          if (inInterval) yield record;
+          else outside.set(record.recordId, record.payload);
+        }
       }
-      counts[entity] = entityCounts;
-      if (Object.keys(checked.drift).length > 0) {
-        drift[entity] = checked.drift;
-        logger.warn("Schema drift: fields the schema does not know were landed as received", {
-          entity,
-          fields: checked.drift,
-        });
-      }
-      for (const reject of checked.rejected) rejects.push({ ...reject, entity });
-      batches.push({
+      const copied = await landing.copy({
         entity,
         endpoint: `/${entity}`,
         requestUrl: response.url,
         httpStatus: response.status,
         extractedAt: response.receivedAt,
-        records: valid,
+        records: checked(),
       });
+      const conflicting = validator.conflictingIds();
+      const firstCopies = conflicting.length === 0
+        ? new Map<number, unknown>()
+        : await landing.copiedPayloads(entity, conflicting.filter((id) => !outside.has(id)));
+      for (const id of conflicting) if (outside.has(id)) firstCopies.set(id, outside.get(id));
+      const result = validator.finish(firstCopies);
+      const outsideKept = [...outside.keys()].filter((id) => !result.conflicting.has(id)).length;
+      const valid = copied - conflicting.filter((id) => !outside.has(id)).length;
+      landed[entity] = copied;
+      const entityCounts: Record<string, number> = {
+        fetched,
+        landed: 0,
+        rejected: result.rejected.length,
+      };
+      if (result.duplicatesCollapsed > 0) entityCounts.duplicates = result.duplicatesCollapsed;
+      if (entity === "carts") entityCounts.outside_interval = outsideKept;
+      counts[entity] = entityCounts;
+      if (Object.keys(result.drift).length > 0) {
+        drift[entity] = result.drift;
+        logger.warn("Schema drift: fields the schema does not know were landed as received", {
+          entity,
+          fields: result.drift,
+        });
+      }
+      for (const reject of result.rejected) rejects.push({ ...reject, entity });
       logger.info("Fetched", {
         entity,
         url: response.url,
         status: response.status,
         attempts: response.attempts,
-        ms: response.elapsedMs,
-        records: records.length,
-        valid: valid.length,
-        rejected: checked.rejected.length,
+        ms: response.elapsedMs(),
+        records: fetched,
+        valid,
+        rejected: result.rejected.length,
       });
-    }
+    };
 
-    phases.validate_ms = Math.round(performance.now() - phaseStart);
-    phaseStart = performance.now();
-
-    if (rejects.length > 0) {
-      for (const reject of rejects.slice(0, 20)) {
-        logger.warn("Rejected record", {
-          entity: reject.entity,
-          record_key: reject.recordKey,
-          reason: reject.reason,
-        });
+    try {
+      await landRun(deps.pool, run, async (landing) => {
+        for (const entity of ENTITIES) {
+          let response = responses.get(entity)!;
+          // A body that breaks off after use is requested again: its rows are undone, not the
+          // entities landed before it.
+          while (true) {
+            try {
+              await landing.undoable(() => landEntity(entity, response, landing));
+              break;
+            } catch (error) {
+              if (!(error instanceof BodyReadError) || response.reopen === undefined) throw error;
+              const echo = response.headers.get(AS_OF_HEADER);
+              response = await response.reopen(error.message);
+              responses.set(entity, response);
+              if (response.headers.get(AS_OF_HEADER) !== echo) {
+                throw new Error(
+                  `The source answered ${response.url} again as of ` +
+                    `${response.headers.get(AS_OF_HEADER)} instead of ${echo}`,
+                );
+              }
+            }
+          }
+        }
+        if (rejects.length > 0) throw new InvalidRecordError(firstLines(rejects));
+        for (const entity of ENTITIES) counts[entity]!.landed = landed[entity] ?? 0;
+        return summary();
+      });
+    } catch (error) {
+      await cancelAll();
+      for (const entity of ENTITIES) if (counts[entity]) counts[entity].landed = 0;
+      if (rejects.length > 0 && error instanceof InvalidRecordError) {
+        for (const reject of rejects.slice(0, 20)) {
+          logger.warn("Rejected record", {
+            entity: reject.entity,
+            record_key: reject.recordKey,
+            reason: reject.reason,
+          });
+        }
+        await fail(
+          `${rejects.length} record(s) rejected, nothing landed (see audit.extract_rejects ` +
+            `where load_id = '${run.loadId}'): ${firstLines(rejects)}`,
+          error,
+          rejects,
+        );
       }
+      const reading = error instanceof BodyReadError || error instanceof UpstreamError;
       await fail(
-        `${rejects.length} record(s) rejected, nothing landed (see audit.extract_rejects where ` +
-          `load_id = '${run.loadId}'): ${firstLines(rejects)}`,
-        new InvalidRecordError(firstLines(rejects)),
-        rejects,
+        `${reading ? "Fetching" : "Landing"} failed, nothing landed: ${(error as Error).message}`,
+        error,
       );
     }
-
-    // 4. Land everything in one transaction (which also marks the audit row succeeded).
-    for (const batch of batches) counts[batch.entity]!.landed = batch.records.length;
-    try {
-      await landRun(deps.pool, run, { batches, summary: summary() });
-    } catch (error) {
-      for (const batch of batches) counts[batch.entity]!.landed = 0;
-      await fail(`Landing failed, nothing landed: ${(error as Error).message}`, error);
-    }
-    phases.land_ms = Math.round(performance.now() - phaseStart);
+    phases.validate_ms = Math.round(validateTimer.ms);
+    // Land = reading and parsing the bodies, COPY and commit, interleaved: all but validation.
+    phases.land_ms = Math.round(performance.now() - phaseStart - validateTimer.ms);
     logger.info("Extract succeeded", {
       counts,
       duration_ms: now().getTime() - run.startedAt.getTime(),

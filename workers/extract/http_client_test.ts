@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { createLogger, isRetriable } from "../shared/mod.ts";
-import { createHttpClient, removeSecrets, UpstreamError } from "./http_client.ts";
+import { BodyReadError, createHttpClient, removeSecrets, UpstreamError } from "./http_client.ts";
 
 type Step = Response | "hang" | Error;
 
@@ -28,10 +28,12 @@ const html = (status: number) =>
   });
 const USERS = [{ id: 1, username: "johnd", password: "m38rmF$", address: { password: "inner" } }];
 
-/** Runs one getJson against `steps` (one per attempt) under fake timers. */
+/** Runs one openArray against `steps` (one per attempt) under fake timers; reads the body. */
 async function scripted(
   steps: Step[],
-  options: Partial<{ retries: number; timeoutMs: number; maxRetryAfterMs: number }> = {},
+  options: Partial<
+    { retries: number; timeoutMs: number; maxRetryAfterMs: number; maxElementBytes: number }
+  > = {},
 ) {
   const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 0 });
   const calls: number[] = [];
@@ -55,9 +57,14 @@ async function scripted(
     backoffMs: 100,
     backoffMaxMs: 10_000,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+    ...(options.maxElementBytes ? { maxElementBytes: options.maxElementBytes } : {}),
   }, { logger, fetch: fakeFetch as typeof fetch });
   try {
-    const pending = client.getJson("/users", { expect: "array" });
+    const pending = client.openArray("/users").then(async (response) => {
+      const body: unknown[] = [];
+      for await (const element of response.elements) body.push(element);
+      return { ...response, body };
+    });
     const outcome = pending.then(
       (value) => ({ value, error: undefined as unknown }),
       (error: unknown) => ({ value: undefined, error }),
@@ -132,7 +139,7 @@ Deno.test("a body that stays unusable fails without quoting it", async () => {
   assert.ok(error instanceof UpstreamError);
   assert.match(
     error.message,
-    /GET http:\/\/fakestore.test\/users answered HTTP 200 with malformed or truncated JSON \(\d+ characters\) \(2 attempts\)/,
+    /GET http:\/\/fakestore.test\/users answered HTTP 200 with malformed or truncated JSON \(\d+ bytes\) \(2 attempts\)/,
   );
   assert.equal(String(error.message).includes("m38rmF$"), false);
 });
@@ -168,6 +175,45 @@ Deno.test("null or an object where a list is expected is retried, then fails", a
   const { error, calls } = await scripted([json(null)], { retries: 1 });
   assert.equal(calls.length, 2);
   assert.match((error as Error).message, /JSON body is null, expected an array/);
+});
+
+Deno.test("a body that stalls after its first element is cancelled: not retried, URL named", async () => {
+  const stalled = new Response(
+    new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('[{"id":1},{"id":2},'));
+      },
+    }),
+    { headers: JSON_HEADERS },
+  );
+  const { error, calls } = await scripted([stalled, json(USERS)], { timeoutMs: 1000 });
+  assert.equal(calls.length, 1, "part of the body was used: no second request");
+  assert.ok(error instanceof BodyReadError);
+  assert.equal(isRetriable(error), true, "a later run may succeed");
+  assert.equal(
+    error.message,
+    "GET http://fakestore.test/users answered HTTP 200 with body read stalled for 1000 ms " +
+      "(1 attempt)",
+  );
+});
+
+Deno.test("an element over the limit fails at once, naming the URL, the limit and its index", async () => {
+  const big = json([{ id: 1 }, { id: 2, text: "x".repeat(300) }]);
+  const { error, calls } = await scripted([big], { maxElementBytes: 200 });
+  assert.equal(calls.length, 1, "not retried: the same body would break it again");
+  assert.ok(error instanceof UpstreamError);
+  assert.match(
+    error.message,
+    /^GET http:\/\/fakestore.test\/users answered HTTP 200 with element 1 is larger than the limit of 200 bytes .*\(EXTRACT_MAX_ELEMENT_BYTES\)/,
+  );
+  const first = await scripted([json([{ id: 1, text: "x".repeat(300) }])], {
+    maxElementBytes: 200,
+  });
+  assert.equal(first.calls.length, 1);
+  assert.match(
+    (first.error as Error).message,
+    /answered HTTP 200 with element 0 is larger than the limit of 200 bytes .*\(1 attempt\)$/,
+  );
 });
 
 Deno.test("passwords are gone from the body the client returns", async () => {

@@ -48,6 +48,8 @@ async function main(): Promise<number> {
       backoffMs: config.EXTRACT_HTTP_BACKOFF_MS,
       backoffMaxMs: config.EXTRACT_HTTP_BACKOFF_MAX_MS,
       maxRetryAfterMs: config.EXTRACT_HTTP_MAX_RETRY_AFTER_MS,
+      maxElementBytes: config.EXTRACT_MAX_ELEMENT_BYTES,
+      maxResponseBytes: config.EXTRACT_MAX_RESPONSE_BYTES,
     }, { logger, headers: asOfHeaders(interval) });
     await runExtract({ pool, http, logger }, {
       interval,

@@ -26,7 +26,12 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+/** sha256 hex of a canonical JSON text (what `canonicalJson` returned). */
+export function canonicalTextHash(canonical: string): string {
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
+}
+
 /** sha256 hex of `canonicalJson(value)`: the `payload_hash` of every raw row. */
 export function payloadHash(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value), "utf8").digest("hex");
+  return canonicalTextHash(canonicalJson(value));
 }

@@ -69,14 +69,24 @@ export interface RunSummary {
   finishedAt: Date;
 }
 
-/** One entity's records from one response, ready to land. */
+/** One entity's records from one response, ready to land (as they stream in, or all at once). */
 export interface LandBatch {
   entity: Entity;
   endpoint: string;
   requestUrl: string;
   httpStatus: number;
   extractedAt: Date;
-  records: ValidRecord[];
+  records: Iterable<ValidRecord> | AsyncIterable<ValidRecord>;
+}
+
+/** What a run may do inside its landing transaction. */
+export interface Landing {
+  /** Replaces the interval's rows of `batch.entity` with the batch; returns the rows copied. */
+  copy(batch: LandBatch): Promise<number>;
+  /** The payloads this run copied for `recordIds` of `entity` (to report a conflict's first copy). */
+  copiedPayloads(entity: Entity, recordIds: number[]): Promise<Map<number, unknown>>;
+  /** Runs `work` in a savepoint: if it throws, what it wrote is undone and the rest kept. */
+  undoable<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Inserts the run's audit row (status running); reports who we are connected as. */
@@ -103,7 +113,14 @@ export async function startRun(
   return rows[0] ?? { user: "unknown", superuser: false };
 }
 
-function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
+/** COPY text is sent in chunks of about this many characters: few writes, little held. */
+const COPY_CHUNK_CHARS = 256 * 1024;
+
+async function* copyLines(
+  run: RunIdentity,
+  batch: LandBatch,
+  counter: { rows: number },
+): AsyncGenerator<string> {
   const fixed = [
     copyEscape(batch.endpoint),
     copyEscape(batch.requestUrl),
@@ -112,25 +129,26 @@ function* copyLines(run: RunIdentity, batch: LandBatch): Generator<string> {
     run.interval.end.toISOString(),
     batch.extractedAt.toISOString(),
   ].join("\t");
-  let chunk: string[] = [];
-  for (const record of batch.records) {
-    chunk.push(
-      `${run.loadId}\t${record.recordId}\t${copyEscape(record.payloadJson)}\t` +
-        `${record.payloadHash}\t${fixed}\n`,
-    );
-    if (chunk.length >= 1000) {
-      yield chunk.join("");
-      chunk = [];
+  let chunk = "";
+  for await (const record of batch.records) {
+    chunk += `${run.loadId}\t${record.recordId}\t${copyEscape(record.payloadJson)}\t` +
+      `${record.payloadHash}\t${fixed}\n`;
+    counter.rows++;
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
     }
   }
-  if (chunk.length > 0) yield chunk.join("");
+  if (chunk.length > 0) yield chunk;
 }
 
-async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch): Promise<void> {
-  if (batch.records.length === 0) return;
+async function copyBatch(client: PoolClient, run: RunIdentity, batch: LandBatch): Promise<number> {
   const sql = `copy ${COPY_TABLES[batch.entity]} (${RAW_COLUMNS.join(", ")}) from stdin`;
   const sink = client.query(copyFrom(sql));
-  await pipeline(Readable.from(copyLines(run, batch)), sink);
+  const counter = { rows: 0 };
+  // One chunk in flight at a time: the response is read only as fast as COPY takes it.
+  await pipeline(Readable.from(copyLines(run, batch, counter), { highWaterMark: 1 }), sink);
+  return counter.rows;
 }
 
 /**
@@ -154,14 +172,16 @@ async function prepare(client: PoolClient, entity: Entity, intervalStart: string
     ]);
     return;
   }
+  // `if not exists` + truncate: a body re-read after a savepoint rollback copies again.
   await client.query(
-    `create temp table ${COPY_TABLES[entity]} (
+    `create temp table if not exists ${COPY_TABLES[entity]} (
          load_id uuid not null, record_id bigint not null, payload jsonb not null,
          payload_hash text not null, endpoint text not null, request_url text not null,
          http_status integer not null, interval_start timestamptz not null,
          interval_end timestamptz not null, extracted_at timestamptz not null
      ) on commit drop`,
   );
+  await client.query(`truncate ${COPY_TABLES[entity]}`);
 }
 
 /**
@@ -195,22 +215,47 @@ async function moveSnapshot(
 
 /**
  * Lands a run: first ensures the manifests' partitions (own transaction), then in one
- * transaction replaces the interval's rows of each entity and marks the audit row succeeded.
- * The caller holds the interval's run lock (run_lock.ts), so runs of one interval are
- * serialised.
+ * transaction `land` copies each entity's records (carts replace the interval's rows; products
+ * and users go to a stage that is then moved into payloads and manifest) and returns the run's
+ * summary; the audit row is then marked succeeded. If `land` throws, nothing lands. The caller
+ * holds the interval's run lock (run_lock.ts), so runs of one interval are serialised.
  */
 export async function landRun(
   pool: Pool,
   run: RunIdentity,
-  { batches, summary }: { batches: LandBatch[]; summary: RunSummary },
+  land: (landing: Landing) => Promise<RunSummary>,
 ): Promise<void> {
   await ensurePartitions(pool, run.interval);
   const intervalStart = run.interval.start.toISOString();
-  const entities = [...new Set(batches.map((batch) => batch.entity))];
   await withTransaction(pool, async (client) => {
-    for (const entity of entities) await prepare(client, entity, intervalStart);
-    for (const batch of batches) await copyBatch(client, run, batch);
-    for (const entity of entities) await moveSnapshot(client, entity, intervalStart);
+    const copied = new Set<Entity>();
+    const summary = await land({
+      copy: async (batch) => {
+        await prepare(client, batch.entity, intervalStart);
+        copied.add(batch.entity);
+        return await copyBatch(client, run, batch);
+      },
+      copiedPayloads: async (entity, recordIds) => {
+        const { rows } = await client.query<{ record_id: number; payload: unknown }>(
+          `select record_id, payload from ${COPY_TABLES[entity]}
+           where load_id = $1 and record_id = any($2::bigint[])`,
+          [run.loadId, recordIds],
+        );
+        return new Map(rows.map((row) => [Number(row.record_id), row.payload]));
+      },
+      undoable: async (work) => {
+        await client.query("savepoint undoable");
+        try {
+          const result = await work();
+          await client.query("release savepoint undoable");
+          return result;
+        } catch (error) {
+          await client.query("rollback to savepoint undoable");
+          throw error;
+        }
+      },
+    });
+    for (const entity of copied) await moveSnapshot(client, entity, intervalStart);
     await finish(client, run, { status: "succeeded", summary, error: null });
   });
 }

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { formatIssues } from "../shared/mod.ts";
-import { payloadHash } from "./payload_hash.ts";
+import { canonicalJson, canonicalTextHash } from "./payload_hash.ts";
 import { jsonbRefuses } from "./jsonb_text.ts";
 
 export const ENTITIES = ["products", "users", "carts"] as const;
@@ -66,7 +66,10 @@ export type CartRecord = z.infer<typeof cartSchema>;
 export interface ValidRecord {
   recordId: number;
   payload: Record<string, unknown>;
-  /** `JSON.stringify(payload)`, computed once: what is sent to the jsonb column. */
+  /**
+   * `canonicalJson(payload)`, computed once: hashed, and sent to the jsonb column (which orders
+   * keys its own way, so the stored value is the same as for the text as received).
+   */
   payloadJson: string;
   payloadHash: string;
 }
@@ -121,69 +124,127 @@ function keyOf(record: unknown, index: number): string {
   return `#${index}`;
 }
 
+/** The end of one response's checks: what `validateRecords` reports beside the valid records. */
+export interface ValidationSummary {
+  rejected: RejectedRecord[];
+  drift: Record<string, number>;
+  duplicatesCollapsed: number;
+  /** Ids repeated with different payloads: every copy rejected, none may land. */
+  conflicting: Set<number>;
+}
+
 /**
- * Checks every record of one entity's response. A repeated id lands once when the copies are
- * identical (the live API once served cart 6 twice) and rejects them all when they differ.
+ * Checks one entity's records one at a time, as they stream in, keeping per record only its id,
+ * hash and position (plus the later copies of a repeated id, which are rare). A repeated id
+ * lands once when the copies are identical (the live API once served cart 6 twice) and rejects
+ * them all when they differ: that is known only at the end, so `finish` asks for the first copy
+ * of each conflicting id, which by then has been handed on.
  */
-export function validateRecords(entity: Entity, records: readonly unknown[]): Validation {
-  const schema = SCHEMAS[entity];
-  const rejected: RejectedRecord[] = [];
-  const byId = new Map<
+export class RecordValidator {
+  readonly #schema: z.ZodType<{ id: number }>;
+  readonly #rejected: RejectedRecord[] = [];
+  readonly #drift: Record<string, number> = {};
+  readonly #seen = new Map<number, { hash: string; index: number }>();
+  readonly #repeats = new Map<
     number,
-    Array<{ key: string; payload: Record<string, unknown>; json: string; hash: string }>
+    Array<{ key: string; payload: Record<string, unknown>; hash: string }>
   >();
 
-  records.forEach((record, index) => {
+  constructor(readonly entity: Entity) {
+    this.#schema = SCHEMAS[entity];
+  }
+
+  /** Checks the `index`-th record: returns it ready to land if valid and its id is new. */
+  check(record: unknown, index: number): ValidRecord | undefined {
     const key = keyOf(record, index);
-    const parsed = schema.safeParse(record);
+    const parsed = this.#schema.safeParse(record);
     if (!parsed.success) {
-      rejected.push({
+      this.#rejected.push({
         recordKey: key,
         payload: record,
         reason: formatIssues(parsed.error.issues, { rootLabel: "(record)" }),
       });
-      return;
+      return undefined;
     }
     const payload = record as Record<string, unknown>;
-    const json = JSON.stringify(payload);
+    const json = canonicalJson(payload);
     // jsonb cannot hold U+0000 or a lone surrogate: refuse the record here rather than fail the
     // landing later (the reject keeps it exactly, in payload_text).
     if (jsonbRefuses(json)) {
-      rejected.push({
+      this.#rejected.push({
         recordKey: key,
         payload,
         reason: "contains U+0000 or a lone surrogate, which jsonb cannot store",
       });
-      return;
+      return undefined;
     }
-    const group = byId.get(parsed.data.id) ?? [];
-    group.push({ key, payload, json, hash: payloadHash(payload) });
-    byId.set(parsed.data.id, group);
-  });
+    const recordId = parsed.data.id;
+    const hash = canonicalTextHash(json);
+    if (this.#seen.has(recordId)) {
+      const copies = this.#repeats.get(recordId) ?? [];
+      copies.push({ key, payload, hash });
+      this.#repeats.set(recordId, copies);
+      return undefined;
+    }
+    this.#seen.set(recordId, { hash, index });
+    collectExtras(this.#schema, payload, "", this.#drift);
+    return { recordId, payload, payloadJson: json, payloadHash: hash };
+  }
 
-  const valid: ValidRecord[] = [];
-  const drift: Record<string, number> = {};
-  let duplicatesCollapsed = 0;
-  for (const [recordId, group] of byId) {
-    const first = group[0]!;
-    if (group.every((copy) => copy.hash === first.hash)) {
-      duplicatesCollapsed += group.length - 1;
-      collectExtras(schema, first.payload, "", drift);
-      valid.push({
-        recordId,
-        payload: first.payload,
-        payloadJson: first.json,
-        payloadHash: first.hash,
-      });
-    } else {
-      for (const copy of group) {
-        rejected.push({
-          recordKey: copy.key,
-          payload: copy.payload,
-          reason: `id ${recordId} appears ${group.length} times with different payloads`,
-        });
+  /** Ids seen again with a different payload; `finish` needs the first copy of each. */
+  conflictingIds(): number[] {
+    return [...this.#repeats].filter(([recordId, copies]) =>
+      copies.some((copy) => copy.hash !== this.#seen.get(recordId)!.hash)
+    ).map(([recordId]) => recordId);
+  }
+
+  /**
+   * Ends the response: rejects every copy of each conflicting id (in order of first appearance,
+   * given each one's first copy in `firstCopies`) and takes their fields out of the drift.
+   */
+  finish(firstCopies: ReadonlyMap<number, unknown>): ValidationSummary {
+    const conflicting = new Set(this.conflictingIds());
+    const rejected = [...this.#rejected];
+    const drift = { ...this.#drift };
+    let duplicatesCollapsed = 0;
+    const byFirstAppearance = [...this.#repeats].sort(([a], [b]) =>
+      this.#seen.get(a)!.index - this.#seen.get(b)!.index
+    );
+    for (const [recordId, copies] of byFirstAppearance) {
+      if (!conflicting.has(recordId)) {
+        duplicatesCollapsed += copies.length;
+        continue;
+      }
+      const first = firstCopies.get(recordId);
+      const gone: Record<string, number> = {};
+      collectExtras(this.#schema, first, "", gone);
+      for (const [path, count] of Object.entries(gone)) {
+        const left = (drift[path] ?? count) - count;
+        if (left > 0) drift[path] = left;
+        else delete drift[path];
+      }
+      const reason = `id ${recordId} appears ${copies.length + 1} times with different payloads`;
+      for (const copy of [{ key: `id ${recordId}`, payload: first }, ...copies]) {
+        rejected.push({ recordKey: copy.key, payload: copy.payload, reason });
       }
     }
+    return { rejected, drift, duplicatesCollapsed, conflicting };
   }
-  return { valid, rejected, drift, duplicatesCollapsed };
+}
+
+/** Checks every record of one entity's response, all in memory (RecordValidator in one go). */
+export function validateRecords(entity: Entity, records: readonly unknown[]): Validation {
+  const validator = new RecordValidator(entity);
+  const checked: ValidRecord[] = [];
+  records.forEach((record, index) => {
+    const valid = validator.check(record, index);
+    if (valid !== undefined) checked.push(valid);
+  });
+  const summary = validator.finish(new Map(checked.map((r) => [r.recordId, r.payload])));
+  return {
+    valid: checked.filter((record) => !summary.conflicting.has(record.recordId)),
+    rejected: summary.rejected,
+    drift: summary.drift,
+    duplicatesCollapsed: summary.duplicatesCollapsed,
+  };
 }

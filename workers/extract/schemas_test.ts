@@ -1,7 +1,7 @@
 /** Unit: the record schemas accept every quirk of the contract and reject each missing field. */
 import assert from "node:assert/strict";
 import { removeSecrets } from "./http_client.ts";
-import { validateRecords } from "./schemas.ts";
+import { RecordValidator, validateRecords } from "./schemas.ts";
 
 // Records as the live API serves them, quirks included (docs/fakestore-contract.md).
 const liveProduct = () => ({
@@ -171,6 +171,38 @@ Deno.test("a repeated id lands once when identical and is rejected when differen
   assert.equal(different.valid.length, 0);
   assert.equal(different.rejected.length, 2);
   assert.match(different.rejected[0]!.reason, /appears 2 times/);
+});
+
+Deno.test("streaming: a conflict found late rejects every copy, first one from the caller, in id order of first appearance", () => {
+  const validator = new RecordValidator("carts");
+  const drifting = { ...liveCart(), id: 5, note: "x" };
+  const handed: number[] = [];
+  const inputs = [drifting, { ...liveCart(), id: 6 }, { ...liveCart(), id: 6, userId: 3 }, {
+    ...drifting,
+    userId: 2,
+  }, drifting];
+  inputs.forEach((record, index) => {
+    const valid = validator.check(record, index);
+    if (valid !== undefined) handed.push(valid.recordId);
+  });
+  assert.deepEqual(handed, [5, 6], "each id handed on once, when first seen");
+  assert.deepEqual(validator.conflictingIds().sort(), [5, 6]);
+  // The first copies have left (to COPY): the caller gives them back, here changed on purpose to
+  // prove they come from it.
+  const summary = validator.finish(
+    new Map<number, unknown>([[5, { ...drifting, from: "caller" }], [6, { ...liveCart(), id: 6 }]]),
+  );
+  assert.deepEqual(summary.rejected.map((r) => r.reason), [
+    "id 5 appears 3 times with different payloads",
+    "id 5 appears 3 times with different payloads",
+    "id 5 appears 3 times with different payloads",
+    "id 6 appears 2 times with different payloads",
+    "id 6 appears 2 times with different payloads",
+  ]);
+  assert.equal((summary.rejected[0]!.payload as { from?: string }).from, "caller");
+  assert.deepEqual(summary.drift, {}, "a rejected id's extra fields are not drift");
+  assert.equal(summary.duplicatesCollapsed, 0);
+  assert.deepEqual([...summary.conflicting].sort(), [5, 6]);
 });
 
 Deno.test("a record that is not an object is rejected with its position", () => {
