@@ -4,10 +4,10 @@
 --   raw.fakestore_<entity>_payloads  one row per distinct (record_id, payload_hash): the payload
 --                                    stored once, whatever the number of days it was seen
 --   raw.fakestore_<entity>_manifest  one narrow row per record per interval (interval_start,
---                                    record_id, payload_id, load_id), partitioned by month of
---                                    interval_start
---   raw.fakestore_responses          the landing envelope (endpoint, URL, status, interval,
---                                    extracted-at) once per load and entity
+--                                    record_id, payload_id, response_id), partitioned by month
+--                                    of interval_start
+--   raw.fakestore_responses          the landing envelope (load id, endpoint, URL, status,
+--                                    interval, extracted-at) once per load and entity
 -- Staging joins them back to the old row shape. Carts (dated, not snapshots) do not change.
 --
 -- Ownership: every raw table belongs to the NOLOGIN role raw_owner; nobody logs in as it. raw's
@@ -46,7 +46,7 @@ $$;
 lock table raw.fakestore_products, raw.fakestore_users in share mode;
 
 -- raw_owner creates raw's tables (this migration's, the partitions inside the function, a later
--- migration's: `set role raw_owner` around its create) and their foreign keys to the runs.
+-- migration's: `set role raw_owner` around its create) and the envelope's foreign key to the runs.
 grant usage, create on schema raw to raw_owner;
 grant usage on schema audit to raw_owner;
 grant references on audit.extract_runs to raw_owner;
@@ -87,9 +87,11 @@ create table raw.fakestore_user_payloads (
 
 -- The landing envelope, once per response (one GET per entity per run) instead of on every
 -- manifest row. A re-run of an interval adds its own row; the manifest rows it replaces named
--- the earlier load, so staging (which joins the envelope of the load a manifest row names)
--- never sees two.
+-- the earlier response, so staging (which joins the response a manifest row names) never sees
+-- two.
 create table raw.fakestore_responses (
+    -- the manifest names its response by this 4-byte id, not by the 16-byte load id
+    response_id integer generated always as identity primary key,
     load_id uuid not null references audit.extract_runs (load_id),
     entity text not null check (entity in ('products', 'users')),
     endpoint text not null,
@@ -98,32 +100,30 @@ create table raw.fakestore_responses (
     interval_start timestamptz not null,
     interval_end timestamptz not null,
     extracted_at timestamptz not null,
-    primary key (load_id, entity),
+    unique (load_id, entity),
     check (interval_end > interval_start)
 );
 
--- Narrow rows (about 70 bytes with the tuple header): which payload each record had in the
--- interval and which load said so; everything else is in the payload or the envelope.
+-- Narrow rows (60 bytes with the tuple header and line pointer): which payload each record had
+-- in the interval and which response said so; everything else is in the payload or the
+-- envelope. No index beside the primary key: nothing looks rows up by response, and nothing
+-- deletes a response (the loader cannot).
 create table raw.fakestore_product_manifest (
     interval_start timestamptz not null,
     record_id bigint not null,
-    -- a manifest row can never lose its payload
+    -- a manifest row can never lose its payload, nor its envelope
     payload_id bigint not null references raw.fakestore_product_payloads (payload_id),
-    load_id uuid not null references audit.extract_runs (load_id),
+    response_id integer not null references raw.fakestore_responses (response_id),
     primary key (interval_start, record_id)
 ) partition by range (interval_start);
--- For the foreign key's checks when a run is deleted; a day's rows share one load_id, so btree
--- deduplication keeps it at a few bytes per row.
-create index fakestore_product_manifest_load_id_idx on raw.fakestore_product_manifest (load_id);
 
 create table raw.fakestore_user_manifest (
     interval_start timestamptz not null,
     record_id bigint not null,
     payload_id bigint not null references raw.fakestore_user_payloads (payload_id),
-    load_id uuid not null references audit.extract_runs (load_id),
+    response_id integer not null references raw.fakestore_responses (response_id),
     primary key (interval_start, record_id)
 ) partition by range (interval_start);
-create index fakestore_user_manifest_load_id_idx on raw.fakestore_user_manifest (load_id);
 
 -- Payloads and envelopes are only ever added (a re-run adds what changed and its own envelope;
 -- nothing is deleted by landing).
@@ -135,9 +135,9 @@ comment on table raw.fakestore_product_payloads is
 comment on table raw.fakestore_user_payloads is
 'GET /users: each distinct user payload once per (record_id, payload_hash). The password is removed by the extractor before anything else sees the record.';
 comment on table raw.fakestore_product_manifest is
-'One row per product per extracted interval (a full snapshot as of the interval''s last day): which payload it had and which load landed it (its envelope: raw.fakestore_responses). Partitioned by month of interval_start.';
+'One row per product per extracted interval (a full snapshot as of the interval''s last day): which payload it had and which response landed it (raw.fakestore_responses). Partitioned by month of interval_start.';
 comment on table raw.fakestore_user_manifest is
-'One row per user per extracted interval (a full snapshot): which payload it had and which load landed it (its envelope: raw.fakestore_responses). Partitioned by month of interval_start.';
+'One row per user per extracted interval (a full snapshot): which payload it had and which response landed it (raw.fakestore_responses). Partitioned by month of interval_start.';
 comment on table raw.fakestore_responses is
 'The landing envelope of each products or users response: one row per load and entity (endpoint, URL, HTTP status, interval, extracted-at).';
 comment on column raw.fakestore_product_payloads.payload_hash is
@@ -148,7 +148,7 @@ comment on column raw.fakestore_product_payloads.payload_hash is
 -- race: an existing partition is skipped without a lock, a concurrent creation of the same one
 -- is caught. CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE on the manifest (PostgreSQL
 -- 15) and SHARE ROW EXCLUSIVE on the tables its foreign keys reference (the payloads and
--- audit.extract_runs, for the new partition's triggers): call it in a short transaction of its
+-- raw.fakestore_responses, for the new partition's triggers): call it in a short transaction of its
 -- own, never inside the landing transaction, so it waits for (and then briefly blocks) landings
 -- and reads only in the rare run that does create a month.
 create function raw.ensure_manifest_partitions(from_at timestamptz, to_at timestamptz)
@@ -233,7 +233,7 @@ from raw.fakestore_products
 order by record_id asc, payload_hash asc, interval_start asc;
 
 -- One envelope per load: a load whose rows disagree on it would give two rows for one
--- (load_id, entity) and stop the migration on the primary key rather than lose a value.
+-- (load_id, entity) and stop the migration on its unique key rather than lose a value.
 insert into raw.fakestore_responses
 (load_id, entity, endpoint, request_url, http_status, interval_start, interval_end, extracted_at)
 select
@@ -249,15 +249,17 @@ from raw.fakestore_products
 group by load_id, endpoint, request_url, http_status, interval_start, interval_end, extracted_at;
 
 insert into raw.fakestore_product_manifest
-(interval_start, record_id, payload_id, load_id)
+(interval_start, record_id, payload_id, response_id)
 select
     old_rows.interval_start,
     old_rows.record_id,
     payloads.payload_id,
-    old_rows.load_id
+    responses.response_id
 from raw.fakestore_products as old_rows
 inner join raw.fakestore_product_payloads as payloads
-    on old_rows.record_id = payloads.record_id and old_rows.payload_hash = payloads.payload_hash;
+    on old_rows.record_id = payloads.record_id and old_rows.payload_hash = payloads.payload_hash
+inner join raw.fakestore_responses as responses
+    on old_rows.load_id = responses.load_id and responses.entity = 'products';
 
 insert into raw.fakestore_user_payloads
 (record_id, payload_hash, payload, first_load_id, first_extracted_at)
@@ -271,7 +273,7 @@ from raw.fakestore_users
 order by record_id asc, payload_hash asc, interval_start asc;
 
 -- One envelope per load: a load whose rows disagree on it would give two rows for one
--- (load_id, entity) and stop the migration on the primary key rather than lose a value.
+-- (load_id, entity) and stop the migration on its unique key rather than lose a value.
 insert into raw.fakestore_responses
 (load_id, entity, endpoint, request_url, http_status, interval_start, interval_end, extracted_at)
 select
@@ -287,15 +289,17 @@ from raw.fakestore_users
 group by load_id, endpoint, request_url, http_status, interval_start, interval_end, extracted_at;
 
 insert into raw.fakestore_user_manifest
-(interval_start, record_id, payload_id, load_id)
+(interval_start, record_id, payload_id, response_id)
 select
     old_rows.interval_start,
     old_rows.record_id,
     payloads.payload_id,
-    old_rows.load_id
+    responses.response_id
 from raw.fakestore_users as old_rows
 inner join raw.fakestore_user_payloads as payloads
-    on old_rows.record_id = payloads.record_id and old_rows.payload_hash = payloads.payload_hash;
+    on old_rows.record_id = payloads.record_id and old_rows.payload_hash = payloads.payload_hash
+inner join raw.fakestore_responses as responses
+    on old_rows.load_id = responses.load_id and responses.entity = 'users';
 
 -- Every raw table belongs to raw_owner (owned sequences follow their table). Done last: ALTER
 -- OWNER locks each table ACCESS EXCLUSIVE until commit, so the consumer's landing into
@@ -377,7 +381,7 @@ insert into raw.fakestore_products
     interval_start, interval_end, extracted_at
 )
 select
-    manifest.load_id,
+    responses.load_id,
     manifest.record_id,
     payloads.payload,
     payloads.payload_hash,
@@ -391,7 +395,7 @@ from raw.fakestore_product_manifest as manifest
 inner join raw.fakestore_product_payloads as payloads
     on manifest.payload_id = payloads.payload_id
 inner join raw.fakestore_responses as responses
-    on manifest.load_id = responses.load_id and responses.entity = 'products';
+    on manifest.response_id = responses.response_id;
 
 insert into raw.fakestore_users
 (
@@ -399,7 +403,7 @@ insert into raw.fakestore_users
     interval_start, interval_end, extracted_at
 )
 select
-    manifest.load_id,
+    responses.load_id,
     manifest.record_id,
     payloads.payload,
     payloads.payload_hash,
@@ -413,7 +417,7 @@ from raw.fakestore_user_manifest as manifest
 inner join raw.fakestore_user_payloads as payloads
     on manifest.payload_id = payloads.payload_id
 inner join raw.fakestore_responses as responses
-    on manifest.load_id = responses.load_id and responses.entity = 'users';
+    on manifest.response_id = responses.response_id;
 
 drop function raw.ensure_manifest_partitions(timestamptz, timestamptz);
 -- cascade: as in the up migration, dbt's staging views go too; a dbt run of the matching code

@@ -147,13 +147,13 @@ Deno.test("raw grows with change: payloads by the changed records, the manifest 
   const { loadId: rerun } = await extract(second);
   assert.deepEqual(await counts(second), after, "re-running a day changes no count");
   // The re-run keeps the first run's envelope (lineage) beside its own, but the manifest names
-  // only the re-run's load: joined as staging joins, still one row per product.
+  // only the re-run's response: joined as staging joins, still one row per product.
   const { rows: joined } = await admin.query<{ rows: string; loads: string[]; envelopes: string }>(
     `select count(*) as rows, array_agg(distinct r.load_id::text) as loads,
             (select count(*) from raw.fakestore_responses
              where entity = 'products' and interval_start = $1) as envelopes
      from raw.fakestore_product_manifest as m
-     inner join raw.fakestore_responses as r on r.load_id = m.load_id and r.entity = 'products'
+     inner join raw.fakestore_responses as r using (response_id)
      where m.interval_start = $1`,
     [second.start.toISOString()],
   );

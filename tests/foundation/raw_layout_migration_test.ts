@@ -14,11 +14,11 @@ const COLUMNS = "load_id, record_id, payload, payload_hash, endpoint, request_ur
 /** The old layout's rows of an entity, or the new layout's joined back to that shape. */
 const OLD = (entity: string) => `raw.fakestore_${entity}s`;
 const NEW = (entity: string) =>
-  `(select m.load_id, m.record_id, p.payload, p.payload_hash, r.endpoint, r.request_url,
+  `(select r.load_id, m.record_id, p.payload, p.payload_hash, r.endpoint, r.request_url,
            r.http_status, m.interval_start, r.interval_end, r.extracted_at
     from raw.fakestore_${entity}_manifest as m
     inner join raw.fakestore_${entity}_payloads as p using (payload_id)
-    inner join raw.fakestore_responses as r on r.load_id = m.load_id and r.entity = '${entity}s')`;
+    inner join raw.fakestore_responses as r using (response_id))`;
 
 /** Count and md5 of every column of every row, in key order, per entity. */
 async function checksums(

@@ -168,7 +168,8 @@ async function prepare(client: PoolClient, entity: Entity, intervalStart: string
 /**
  * Moves a snapshot stage into the raw layout: the interval's manifest rows are replaced, new
  * payloads added (a payload already stored keeps its first load), the response's envelope
- * stored once (raw.fakestore_responses), one narrow manifest row per record naming its payload.
+ * stored once (raw.fakestore_responses), one narrow manifest row per record naming its payload
+ * and that response.
  */
 async function moveSnapshot(
   client: PoolClient,
@@ -186,20 +187,22 @@ async function moveSnapshot(
      on conflict (record_id, payload_hash) do nothing`,
   );
   await client.query(
-    `insert into raw.fakestore_responses
-         (load_id, entity, endpoint, request_url, http_status, interval_start, interval_end,
-          extracted_at)
-     select distinct load_id, $1, endpoint, request_url, http_status, interval_start,
-            interval_end, extracted_at
-     from ${stage}`,
-    [entity],
-  );
-  await client.query(
-    `insert into ${tables.manifest} (interval_start, record_id, payload_id, load_id)
-     select stage.interval_start, stage.record_id, payloads.payload_id, stage.load_id
+    `with response as (
+         insert into raw.fakestore_responses
+             (load_id, entity, endpoint, request_url, http_status, interval_start, interval_end,
+              extracted_at)
+         select distinct load_id, cast($1 as text), endpoint, request_url, http_status,
+                interval_start, interval_end, extracted_at
+         from ${stage}
+         returning response_id
+     )
+     insert into ${tables.manifest} (interval_start, record_id, payload_id, response_id)
+     select stage.interval_start, stage.record_id, payloads.payload_id, response.response_id
      from ${stage} as stage
      inner join ${tables.payloads} as payloads
-         on payloads.record_id = stage.record_id and payloads.payload_hash = stage.payload_hash`,
+         on payloads.record_id = stage.record_id and payloads.payload_hash = stage.payload_hash
+     cross join response`,
+    [entity],
   );
 }
 
