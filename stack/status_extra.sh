@@ -61,9 +61,10 @@ while IFS=$'\t' read -r source newest age; do
     "${verdict:-no dbt check yet}"
 done < <(sql "
   with newest as (
-    select 'fakestore.products' as source, max(extracted_at) as at
-    from raw.fakestore_product_manifest
-    union all select 'fakestore.users', max(extracted_at) from raw.fakestore_user_manifest
+    (select 'fakestore.' || entity as source, max(responses.extracted_at) as at
+     from (values ('products'), ('users')) as entities (entity)
+     left join raw.fakestore_responses as responses using (entity)
+     group by entity order by entity)
     union all select 'fakestore.carts', max(extracted_at) from raw.fakestore_carts
     union all select 'audit.extract_runs', max(finished_at) from audit.extract_runs
     union all select 'kafka.order_events', max(landed_at) from raw.order_events

@@ -3,8 +3,11 @@
 -- stored as a full copy per record per day (raw.fakestore_products / raw.fakestore_users). Now:
 --   raw.fakestore_<entity>_payloads  one row per distinct (record_id, payload_hash): the payload
 --                                    stored once, whatever the number of days it was seen
---   raw.fakestore_<entity>_manifest  one narrow row per record per interval (the hash and the
---                                    landing envelope), partitioned by month of interval_start
+--   raw.fakestore_<entity>_manifest  one narrow row per record per interval (interval_start,
+--                                    record_id, payload_id, response_id), partitioned by month
+--                                    of interval_start
+--   raw.fakestore_responses          the landing envelope (load id, endpoint, URL, status,
+--                                    interval, extracted-at) once per load and entity
 -- Staging joins them back to the old row shape. Carts (dated, not snapshots) do not change.
 --
 -- Ownership: every raw table belongs to the NOLOGIN role raw_owner; nobody logs in as it. raw's
@@ -22,7 +25,8 @@
 -- creating that month's partition.
 --
 -- Conversion (in place, data kept): a payload row per distinct (record_id, payload_hash) of
--- the old table, taken from its earliest interval; a manifest row per old row. Locks, all held
+-- the old table, taken from its earliest interval; an envelope row per load; a manifest row per
+-- old row. Locks, all held
 -- to commit: SHARE on the old tables from the start (old-layout writes wait, reads go on),
 -- SHARE ROW EXCLUSIVE on audit.extract_runs (the new foreign keys: run rows wait), then at the
 -- end ACCESS EXCLUSIVE on every raw table (ownership, the drop: everything touching raw waits
@@ -42,7 +46,7 @@ $$;
 lock table raw.fakestore_products, raw.fakestore_users in share mode;
 
 -- raw_owner creates raw's tables (this migration's, the partitions inside the function, a later
--- migration's: `set role raw_owner` around its create) and their foreign keys to the runs.
+-- migration's: `set role raw_owner` around its create) and the envelope's foreign key to the runs.
 grant usage, create on schema raw to raw_owner;
 grant usage on schema audit to raw_owner;
 grant references on audit.extract_runs to raw_owner;
@@ -59,6 +63,8 @@ alter default privileges for role raw_owner in schema raw grant usage on sequenc
 set role raw_owner;
 
 create table raw.fakestore_product_payloads (
+    -- the manifest names a payload by this 8-byte id, not by (record_id, 65-byte hex hash)
+    payload_id bigint generated always as identity primary key,
     record_id bigint not null,
     payload_hash text not null check (payload_hash ~ '^[0-9a-f]{64}$'),
     payload jsonb not null,
@@ -66,62 +72,74 @@ create table raw.fakestore_product_payloads (
     -- lineage only, no foreign key: forgetting a run must not rewrite payloads other days share
     first_load_id uuid not null,
     first_extracted_at timestamptz not null,
-    primary key (record_id, payload_hash)
+    unique (record_id, payload_hash)
 );
 
 create table raw.fakestore_user_payloads (
+    payload_id bigint generated always as identity primary key,
     record_id bigint not null,
     payload_hash text not null check (payload_hash ~ '^[0-9a-f]{64}$'),
     payload jsonb not null check (not payload ? 'password'),
     first_load_id uuid not null,
     first_extracted_at timestamptz not null,
-    primary key (record_id, payload_hash)
+    unique (record_id, payload_hash)
 );
 
-create table raw.fakestore_product_manifest (
-    interval_start timestamptz not null,
-    interval_end timestamptz not null,
-    record_id bigint not null,
-    payload_hash text not null,
+-- The landing envelope, once per response (one GET per entity per run) instead of on every
+-- manifest row. A re-run of an interval adds its own row; the manifest rows it replaces named
+-- the earlier response, so staging (which joins the response a manifest row names) never sees
+-- two.
+create table raw.fakestore_responses (
+    -- the manifest names its response by this 4-byte id, not by the 16-byte load id
+    response_id integer generated always as identity primary key,
     load_id uuid not null references audit.extract_runs (load_id),
+    entity text not null check (entity in ('products', 'users')),
     endpoint text not null,
     request_url text not null,
     http_status integer not null,
+    interval_start timestamptz not null,
+    interval_end timestamptz not null,
     extracted_at timestamptz not null,
-    primary key (interval_start, record_id),
-    -- a manifest row can never lose its payload
-    foreign key (record_id, payload_hash) references raw.fakestore_product_payloads,
+    unique (load_id, entity),
     check (interval_end > interval_start)
+);
+
+-- Narrow rows (60 bytes with the tuple header and line pointer): which payload each record had
+-- in the interval and which response said so; everything else is in the payload or the
+-- envelope. No index beside the primary key: nothing looks rows up by response, and nothing
+-- deletes a response (the loader cannot).
+create table raw.fakestore_product_manifest (
+    interval_start timestamptz not null,
+    record_id bigint not null,
+    -- a manifest row can never lose its payload, nor its envelope
+    payload_id bigint not null references raw.fakestore_product_payloads (payload_id),
+    response_id integer not null references raw.fakestore_responses (response_id),
+    primary key (interval_start, record_id)
 ) partition by range (interval_start);
-create index fakestore_product_manifest_load_id_idx on raw.fakestore_product_manifest (load_id);
 
 create table raw.fakestore_user_manifest (
     interval_start timestamptz not null,
-    interval_end timestamptz not null,
     record_id bigint not null,
-    payload_hash text not null,
-    load_id uuid not null references audit.extract_runs (load_id),
-    endpoint text not null,
-    request_url text not null,
-    http_status integer not null,
-    extracted_at timestamptz not null,
-    primary key (interval_start, record_id),
-    foreign key (record_id, payload_hash) references raw.fakestore_user_payloads,
-    check (interval_end > interval_start)
+    payload_id bigint not null references raw.fakestore_user_payloads (payload_id),
+    response_id integer not null references raw.fakestore_responses (response_id),
+    primary key (interval_start, record_id)
 ) partition by range (interval_start);
-create index fakestore_user_manifest_load_id_idx on raw.fakestore_user_manifest (load_id);
 
--- Payloads are only ever added (a re-run adds what changed; nothing is deleted by landing).
+-- Payloads and envelopes are only ever added (a re-run adds what changed and its own envelope;
+-- nothing is deleted by landing).
 revoke delete on raw.fakestore_product_payloads, raw.fakestore_user_payloads from loader;
+revoke delete on raw.fakestore_responses from loader;
 
 comment on table raw.fakestore_product_payloads is
 'GET /products: each distinct product payload once per (record_id, payload_hash). payload is the record as served (jsonb: key order normalised by PostgreSQL).';
 comment on table raw.fakestore_user_payloads is
 'GET /users: each distinct user payload once per (record_id, payload_hash). The password is removed by the extractor before anything else sees the record.';
 comment on table raw.fakestore_product_manifest is
-'One row per product per extracted interval (a full snapshot as of the interval''s last day): which payload it had and how it was fetched. Partitioned by month of interval_start.';
+'One row per product per extracted interval (a full snapshot as of the interval''s last day): which payload it had and which response landed it (raw.fakestore_responses). Partitioned by month of interval_start.';
 comment on table raw.fakestore_user_manifest is
-'One row per user per extracted interval (a full snapshot): which payload it had and how it was fetched. Partitioned by month of interval_start.';
+'One row per user per extracted interval (a full snapshot): which payload it had and which response landed it (raw.fakestore_responses). Partitioned by month of interval_start.';
+comment on table raw.fakestore_responses is
+'The landing envelope of each products or users response: one row per load and entity (endpoint, URL, HTTP status, interval, extracted-at).';
 comment on column raw.fakestore_product_payloads.payload_hash is
 'sha256 hex of the canonical JSON (keys sorted, no whitespace) of payload, computed by the extractor';
 
@@ -130,7 +148,7 @@ comment on column raw.fakestore_product_payloads.payload_hash is
 -- race: an existing partition is skipped without a lock, a concurrent creation of the same one
 -- is caught. CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE on the manifest (PostgreSQL
 -- 15) and SHARE ROW EXCLUSIVE on the tables its foreign keys reference (the payloads and
--- audit.extract_runs, for the new partition's triggers): call it in a short transaction of its
+-- raw.fakestore_responses, for the new partition's triggers): call it in a short transaction of its
 -- own, never inside the landing transaction, so it waits for (and then briefly blocks) landings
 -- and reads only in the rare run that does create a month.
 create function raw.ensure_manifest_partitions(from_at timestamptz, to_at timestamptz)
@@ -214,22 +232,34 @@ select distinct on (record_id, payload_hash)
 from raw.fakestore_products
 order by record_id asc, payload_hash asc, interval_start asc;
 
-insert into raw.fakestore_product_manifest
-(
-    interval_start, interval_end, record_id, payload_hash, load_id, endpoint, request_url,
-    http_status, extracted_at
-)
+-- One envelope per load: a load whose rows disagree on it would give two rows for one
+-- (load_id, entity) and stop the migration on its unique key rather than lose a value.
+insert into raw.fakestore_responses
+(load_id, entity, endpoint, request_url, http_status, interval_start, interval_end, extracted_at)
 select
-    interval_start,
-    interval_end,
-    record_id,
-    payload_hash,
     load_id,
+    'products' as entity,
     endpoint,
     request_url,
     http_status,
+    interval_start,
+    interval_end,
     extracted_at
-from raw.fakestore_products;
+from raw.fakestore_products
+group by load_id, endpoint, request_url, http_status, interval_start, interval_end, extracted_at;
+
+insert into raw.fakestore_product_manifest
+(interval_start, record_id, payload_id, response_id)
+select
+    old_rows.interval_start,
+    old_rows.record_id,
+    payloads.payload_id,
+    responses.response_id
+from raw.fakestore_products as old_rows
+inner join raw.fakestore_product_payloads as payloads
+    on old_rows.record_id = payloads.record_id and old_rows.payload_hash = payloads.payload_hash
+inner join raw.fakestore_responses as responses
+    on old_rows.load_id = responses.load_id and responses.entity = 'products';
 
 insert into raw.fakestore_user_payloads
 (record_id, payload_hash, payload, first_load_id, first_extracted_at)
@@ -242,22 +272,34 @@ select distinct on (record_id, payload_hash)
 from raw.fakestore_users
 order by record_id asc, payload_hash asc, interval_start asc;
 
-insert into raw.fakestore_user_manifest
-(
-    interval_start, interval_end, record_id, payload_hash, load_id, endpoint, request_url,
-    http_status, extracted_at
-)
+-- One envelope per load: a load whose rows disagree on it would give two rows for one
+-- (load_id, entity) and stop the migration on its unique key rather than lose a value.
+insert into raw.fakestore_responses
+(load_id, entity, endpoint, request_url, http_status, interval_start, interval_end, extracted_at)
 select
-    interval_start,
-    interval_end,
-    record_id,
-    payload_hash,
     load_id,
+    'users' as entity,
     endpoint,
     request_url,
     http_status,
+    interval_start,
+    interval_end,
     extracted_at
-from raw.fakestore_users;
+from raw.fakestore_users
+group by load_id, endpoint, request_url, http_status, interval_start, interval_end, extracted_at;
+
+insert into raw.fakestore_user_manifest
+(interval_start, record_id, payload_id, response_id)
+select
+    old_rows.interval_start,
+    old_rows.record_id,
+    payloads.payload_id,
+    responses.response_id
+from raw.fakestore_users as old_rows
+inner join raw.fakestore_user_payloads as payloads
+    on old_rows.record_id = payloads.record_id and old_rows.payload_hash = payloads.payload_hash
+inner join raw.fakestore_responses as responses
+    on old_rows.load_id = responses.load_id and responses.entity = 'users';
 
 -- Every raw table belongs to raw_owner (owned sequences follow their table). Done last: ALTER
 -- OWNER locks each table ACCESS EXCLUSIVE until commit, so the consumer's landing into
@@ -339,19 +381,21 @@ insert into raw.fakestore_products
     interval_start, interval_end, extracted_at
 )
 select
-    manifest.load_id,
+    responses.load_id,
     manifest.record_id,
     payloads.payload,
-    manifest.payload_hash,
-    manifest.endpoint,
-    manifest.request_url,
-    manifest.http_status,
+    payloads.payload_hash,
+    responses.endpoint,
+    responses.request_url,
+    responses.http_status,
     manifest.interval_start,
-    manifest.interval_end,
-    manifest.extracted_at
+    responses.interval_end,
+    responses.extracted_at
 from raw.fakestore_product_manifest as manifest
 inner join raw.fakestore_product_payloads as payloads
-    on manifest.record_id = payloads.record_id and manifest.payload_hash = payloads.payload_hash;
+    on manifest.payload_id = payloads.payload_id
+inner join raw.fakestore_responses as responses
+    on manifest.response_id = responses.response_id;
 
 insert into raw.fakestore_users
 (
@@ -359,19 +403,21 @@ insert into raw.fakestore_users
     interval_start, interval_end, extracted_at
 )
 select
-    manifest.load_id,
+    responses.load_id,
     manifest.record_id,
     payloads.payload,
-    manifest.payload_hash,
-    manifest.endpoint,
-    manifest.request_url,
-    manifest.http_status,
+    payloads.payload_hash,
+    responses.endpoint,
+    responses.request_url,
+    responses.http_status,
     manifest.interval_start,
-    manifest.interval_end,
-    manifest.extracted_at
+    responses.interval_end,
+    responses.extracted_at
 from raw.fakestore_user_manifest as manifest
 inner join raw.fakestore_user_payloads as payloads
-    on manifest.record_id = payloads.record_id and manifest.payload_hash = payloads.payload_hash;
+    on manifest.payload_id = payloads.payload_id
+inner join raw.fakestore_responses as responses
+    on manifest.response_id = responses.response_id;
 
 drop function raw.ensure_manifest_partitions(timestamptz, timestamptz);
 -- cascade: as in the up migration, dbt's staging views go too; a dbt run of the matching code
@@ -380,6 +426,7 @@ drop table raw.fakestore_product_manifest cascade;
 drop table raw.fakestore_user_manifest cascade;
 drop table raw.fakestore_product_payloads cascade;
 drop table raw.fakestore_user_payloads cascade;
+drop table raw.fakestore_responses cascade;
 
 do $$
 declare

@@ -84,10 +84,17 @@ def raw_hashes(conn, day: date) -> dict[str, list[str]]:
     """Payload hashes per entity for the interval starting on `day`."""
     hashes = {}
     with conn.cursor() as cur:
-        # products and users: their manifest (docs/decisions/0027)
+        # products and users: their manifest, the hash is its payload's (docs/decisions/0027)
         for table, relation in (
-            ("products", "raw.fakestore_product_manifest"),
-            ("users", "raw.fakestore_user_manifest"),
+            (
+                "products",
+                "raw.fakestore_product_manifest"
+                " join raw.fakestore_product_payloads using (payload_id)",
+            ),
+            (
+                "users",
+                "raw.fakestore_user_manifest join raw.fakestore_user_payloads using (payload_id)",
+            ),
             ("carts", "raw.fakestore_carts"),
         ):
             cur.execute(

@@ -34,7 +34,7 @@ const UNKNOWN_USER = 424_242;
 /** Raw product snapshots, one row per product per interval: the manifest ⨝ its payloads. */
 const RAW_PRODUCTS = `(select m.record_id, m.interval_start, p.payload
   from raw.fakestore_product_manifest as m
-  inner join raw.fakestore_product_payloads as p using (record_id, payload_hash))`;
+  inner join raw.fakestore_product_payloads as p using (payload_id))`;
 
 const workDir = await Deno.makeTempDir({ prefix: "dbt-suite-" });
 const dbt = dbtRunner(workDir);

@@ -43,12 +43,13 @@ const { logger, lines: logLines } = capturingLogger();
 const daysUsed = new Set<string>();
 const ENTITIES: Entity[] = ["products", "users", "carts"];
 
-/** A snapshot entity's raw rows in the one-row-per-record-per-interval shape: manifest ⨝ payloads. */
+/** A snapshot entity's raw rows, one per record per interval: manifest ⨝ payloads ⨝ envelope. */
 const snapshotRows = (name: string) =>
-  `(select m.load_id, m.record_id, p.payload, m.payload_hash, m.endpoint, m.request_url,
-           m.http_status, m.interval_start, m.interval_end, m.extracted_at
+  `(select r.load_id, m.record_id, p.payload, p.payload_hash, r.endpoint, r.request_url,
+           r.http_status, m.interval_start, r.interval_end, r.extracted_at
     from raw.fakestore_${name}_manifest as m
-    inner join raw.fakestore_${name}_payloads as p using (record_id, payload_hash))`;
+    inner join raw.fakestore_${name}_payloads as p using (payload_id)
+    inner join raw.fakestore_responses as r using (response_id))`;
 /** Each entity's landed rows as a relation (docs/decisions/0027). */
 const RAW_ROWS: Record<Entity, string> = {
   products: snapshotRows("product"),
@@ -87,11 +88,13 @@ async function forget(...intervals: Interval[]): Promise<void> {
         start,
       ]);
     }
-    await admin.query(
-      `delete from audit.extract_rejects where load_id in
-           (select load_id from audit.extract_runs where interval_start = $1)`,
-      [start],
-    );
+    for (const table of ["audit.extract_rejects", "raw.fakestore_responses"]) {
+      await admin.query(
+        `delete from ${table} where load_id in
+             (select load_id from audit.extract_runs where interval_start = $1)`,
+        [start],
+      );
+    }
     await admin.query("delete from audit.extract_runs where interval_start = $1", [start]);
   }
 }

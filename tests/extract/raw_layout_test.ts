@@ -44,7 +44,7 @@ async function counts(interval: Interval): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(rows[0]!).map(([key, value]) => [key, Number(value)]));
 }
 
-/** How many (record_id, payload_hash) of `interval`'s manifest are not in `earlier`'s. */
+/** How many (record_id, payload) of `interval`'s manifest are not in `earlier`'s. */
 async function changedSince(earlier: Interval, interval: Interval): Promise<number[]> {
   const changed: number[] = [];
   for (const entity of ["product", "user"]) {
@@ -53,7 +53,7 @@ async function changedSince(earlier: Interval, interval: Interval): Promise<numb
        where today.interval_start = $2 and not exists (
            select from raw.fakestore_${entity}_manifest as yesterday
            where yesterday.interval_start = $1 and yesterday.record_id = today.record_id
-               and yesterday.payload_hash = today.payload_hash)`,
+               and yesterday.payload_id = today.payload_id)`,
       [earlier.start.toISOString(), interval.start.toISOString()],
     );
     changed.push(Number(rows[0]!.changed));
@@ -144,6 +144,20 @@ Deno.test("raw grows with change: payloads by the changed records, the manifest 
   assert.equal(after.product_manifest! - before.product_manifest!, after.products_of_day);
   assert.equal(after.user_manifest! - before.user_manifest!, after.users_of_day);
 
-  await extract(second);
+  const { loadId: rerun } = await extract(second);
   assert.deepEqual(await counts(second), after, "re-running a day changes no count");
+  // The re-run keeps the first run's envelope (lineage) beside its own, but the manifest names
+  // only the re-run's response: joined as staging joins, still one row per product.
+  const { rows: joined } = await admin.query<{ rows: string; loads: string[]; envelopes: string }>(
+    `select count(*) as rows, array_agg(distinct r.load_id::text) as loads,
+            (select count(*) from raw.fakestore_responses
+             where entity = 'products' and interval_start = $1) as envelopes
+     from raw.fakestore_product_manifest as m
+     inner join raw.fakestore_responses as r using (response_id)
+     where m.interval_start = $1`,
+    [second.start.toISOString()],
+  );
+  assert.equal(Number(joined[0]!.rows), after.products_of_day);
+  assert.deepEqual(joined[0]!.loads, [rerun]);
+  assert.equal(Number(joined[0]!.envelopes), 2, "both runs' envelopes are kept");
 });

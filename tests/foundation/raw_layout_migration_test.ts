@@ -1,7 +1,7 @@
 /**
  * Migration 0007 on a database holding the old raw layout with data: the rows staging reads
  * (one per record per interval, payload and envelope) are the same, by count and checksum,
- * before the conversion, after it (manifest ⨝ payloads) and after its down migration.
+ * before the conversion, after it (manifest ⨝ payloads ⨝ envelope) and after its down migration.
  */
 import assert from "node:assert/strict";
 // @ts-types="@types/pg"
@@ -14,10 +14,11 @@ const COLUMNS = "load_id, record_id, payload, payload_hash, endpoint, request_ur
 /** The old layout's rows of an entity, or the new layout's joined back to that shape. */
 const OLD = (entity: string) => `raw.fakestore_${entity}s`;
 const NEW = (entity: string) =>
-  `(select m.load_id, m.record_id, p.payload, m.payload_hash, m.endpoint, m.request_url,
-           m.http_status, m.interval_start, m.interval_end, m.extracted_at
+  `(select r.load_id, m.record_id, p.payload, p.payload_hash, r.endpoint, r.request_url,
+           r.http_status, m.interval_start, r.interval_end, r.extracted_at
     from raw.fakestore_${entity}_manifest as m
-    inner join raw.fakestore_${entity}_payloads as p using (record_id, payload_hash))`;
+    inner join raw.fakestore_${entity}_payloads as p using (payload_id)
+    inner join raw.fakestore_responses as r using (response_id))`;
 
 /** Count and md5 of every column of every row, in key order, per entity. */
 async function checksums(

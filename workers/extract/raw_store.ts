@@ -3,8 +3,9 @@
  * one transaction (COPY the records, replace the interval's rows, mark the run succeeded), and
  * the rejects in a transaction of their own, so they stay when the run's data does not land.
  * Products and users are COPYed into temporary stages, then moved into the raw layout of
- * db/migrations/0007: each payload once per (record_id, payload_hash), plus a manifest row per
- * record per interval in a monthly partition created beforehand (docs/decisions/0027).
+ * db/migrations/0007: each payload once per (record_id, payload_hash), the response's envelope
+ * once, plus a narrow manifest row per record per interval in a monthly partition created
+ * beforehand (docs/decisions/0027).
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -186,7 +187,9 @@ async function prepare(client: PoolClient, entity: Entity, intervalStart: string
 
 /**
  * Moves a snapshot stage into the raw layout: the interval's manifest rows are replaced, new
- * payloads added (a payload already stored keeps its first load), one manifest row per record.
+ * payloads added (a payload already stored keeps its first load), the response's envelope
+ * stored once (raw.fakestore_responses), one narrow manifest row per record naming its payload
+ * and that response.
  */
 async function moveSnapshot(
   client: PoolClient,
@@ -204,12 +207,22 @@ async function moveSnapshot(
      on conflict (record_id, payload_hash) do nothing`,
   );
   await client.query(
-    `insert into ${tables.manifest}
-         (interval_start, interval_end, record_id, payload_hash, load_id, endpoint, request_url,
-          http_status, extracted_at)
-     select interval_start, interval_end, record_id, payload_hash, load_id, endpoint,
-            request_url, http_status, extracted_at
-     from ${stage}`,
+    `with response as (
+         insert into raw.fakestore_responses
+             (load_id, entity, endpoint, request_url, http_status, interval_start, interval_end,
+              extracted_at)
+         select distinct load_id, cast($1 as text), endpoint, request_url, http_status,
+                interval_start, interval_end, extracted_at
+         from ${stage}
+         returning response_id
+     )
+     insert into ${tables.manifest} (interval_start, record_id, payload_id, response_id)
+     select stage.interval_start, stage.record_id, payloads.payload_id, response.response_id
+     from ${stage} as stage
+     inner join ${tables.payloads} as payloads
+         on payloads.record_id = stage.record_id and payloads.payload_hash = stage.payload_hash
+     cross join response`,
+    [entity],
   );
 }
 

@@ -1,6 +1,6 @@
 with
 
--- One row per product per extracted interval, as landed (manifest joined to payloads).
+-- One row per product per extracted interval, as landed (manifest joined to payload, envelope).
 source_products as (
     {{ fakestore_snapshot('products', 'product_payloads') }}
 ),

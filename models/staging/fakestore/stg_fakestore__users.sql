@@ -1,6 +1,6 @@
 with
 
--- One row per user per extracted interval, as landed (manifest joined to payloads).
+-- One row per user per extracted interval, as landed (manifest joined to payload, envelope).
 source_users as (
     {{ fakestore_snapshot('users', 'user_payloads') }}
 ),
