@@ -29,12 +29,12 @@ import {
   goalsLine,
   historyLine,
   type HistoryPoint,
-  median,
   parseDays,
   rawMbPerDay,
   summarize,
 } from "./history_report.ts";
 import { databaseBytes, type RawTable, rawTables } from "./raw_sizes.ts";
+import { median } from "./stats.ts";
 // @ts-types="@types/pg"
 import pg from "pg";
 

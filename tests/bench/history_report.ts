@@ -2,6 +2,7 @@
  * The figures of the dbt history benchmark (tests/bench/dbt_bench.ts) and the lines it prints
  * from them: pure functions, no I/O.
  */
+import { median } from "./stats.ts";
 
 /** The figures measured at one history length. */
 export interface HistoryPoint {
@@ -15,14 +16,6 @@ export interface HistoryPoint {
 export const GOALS = { dailyOverFull: 0.10, dailyGrowth: 1.3, rawMbPerDay: 5.5, atDays: 365 };
 
 const MB = 1024 * 1024;
-
-/** The median of a non-empty list. */
-export function median(values: number[]): number {
-  if (values.length === 0) throw new RangeError("Take the median of an empty list");
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** The comma list of history lengths (DBT_BENCH_DAYS), ascending, each a positive integer. */
 export function parseDays(list: string): number[] {

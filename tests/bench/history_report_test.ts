@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import { goalsLine, historyLine, median, parseDays, summarize } from "./history_report.ts";
+import { goalsLine, historyLine, parseDays, summarize } from "./history_report.ts";
+import { median } from "./stats.ts";
 
 const MB = 1024 * 1024;
 const point = (days: number, full: number, daily: number[], rawMb: number) => ({
