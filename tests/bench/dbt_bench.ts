@@ -23,7 +23,7 @@
  * ("30,100,365"; "100" for a quick run), DBT_BENCH_FIRST_DAY (2024-01-01), DBT_BENCH_DB
  * (bench_dbt), DBT_BENCH_PARALLEL (3 extracts at a time), DBT_BENCH_KEEP=1 keeps the database.
  */
-import { addDays, expectSuccess, run } from "../dbt/support.ts";
+import { addDays, dbtRunner, expectSuccess, extract, run } from "../dbt/support.ts";
 import { airflowTs, batchDbtTemplate, renderDagCommand } from "./batch_command.ts";
 import {
   goalsLine,
@@ -51,7 +51,9 @@ if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new RangeError(`Bad DBT_BENCH_DB
 const DAILY_RUNS = 3;
 const MB = 1024 * 1024;
 
-const dbEnv = { PGDATABASE: database, WAREHOUSE_DB: database };
+// Every child process (extractor, migrations, dbt) works on the benchmark's database.
+Deno.env.set("PGDATABASE", database);
+Deno.env.set("WAREHOUSE_DB", database);
 
 function log(message: string): void {
   console.error(`[bench:dbt] ${message}`);
@@ -113,26 +115,10 @@ async function startFakestore(): Promise<{ url: string; stop: () => Promise<void
   };
 }
 
+/** The real extractor for one day against our Fake Store server, as the loader role. */
 async function extractDay(day: string, baseUrl: string): Promise<void> {
-  const finished = await run(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "workers/extract/main.ts",
-    "--start",
-    day,
-    "--end",
-    addDays(day, 1),
-  ], {
-    env: {
-      ...dbEnv,
-      FAKESTORE_BASE_URL: baseUrl,
-      PGUSER: "loader",
-      PGPASSWORD: setting("LOADER_PASSWORD", "loader"),
-      LOG_LEVEL: "warn",
-    },
-  });
-  expectSuccess(`extract ${day}`, finished);
+  Deno.env.set("FAKESTORE_BASE_URL", baseUrl);
+  await extract(day, addDays(day, 1));
 }
 
 /** Extracts `days` (YYYY-MM-DD), `parallel` at a time; returns the wall seconds. */
@@ -183,18 +169,7 @@ async function timed(label: string, targetDir: string, started: number, finished
 async function fullBuild(workDir: string): Promise<Timed> {
   const dir = `${workDir}/full`;
   const started = performance.now();
-  const finished = await run(setting("DBT_BIN", "dbt"), [
-    "build",
-    "--full-refresh",
-    "--project-dir",
-    ROOT,
-    "--profiles-dir",
-    ROOT,
-    "--target-path",
-    `${dir}/target`,
-    "--log-path",
-    `${dir}/logs`,
-  ], { env: { ...dbEnv, DBT_PROFILES_DIR: ROOT } });
+  const finished = await dbtRunner(dir)(["build", "--full-refresh"]);
   return await timed("full", `${dir}/target`, started, finished);
 }
 
@@ -208,7 +183,7 @@ async function dailyBuild(template: string, workDir: string, day: string): Promi
   });
   const started = performance.now();
   const finished = await run("bash", ["-c", script], {
-    env: { ...dbEnv, PROJECT_DIR: ROOT, DBT_PROFILES_DIR: ROOT },
+    env: { PROJECT_DIR: ROOT, DBT_PROFILES_DIR: ROOT },
   });
   return await timed(`daily ${day}`, `${runDir}/target`, started, finished);
 }
@@ -273,7 +248,7 @@ async function main(): Promise<void> {
       "--allow-read",
       "--allow-sys",
       "db/migrate.ts",
-    ], { env: dbEnv }),
+    ]),
   );
   const fakestore = await startFakestore();
   const points: Measured[] = [];

@@ -22,7 +22,7 @@
  *                                  [--land-batch 200000] [--land-runs 3] [--keep]
  */
 import { parseArgs } from "node:util";
-import { addDays, expectSuccess, run as runCommand } from "../dbt/support.ts";
+import { addDays, dbtRunner, expectSuccess, run as runCommand } from "../dbt/support.ts";
 import { fillOrderEvents } from "./order_events_fill.ts";
 import { median } from "./stats.ts";
 import {
@@ -41,10 +41,12 @@ import {
 } from "./stream_support.ts";
 
 const env = Deno.env.toObject();
-const ROOT = new URL("../../", import.meta.url).pathname;
 const DB = env.BENCH_STREAM_HISTORY_DB ?? "bench_stream_history";
 // The one snapshot day the product and user histories come from, before every filled event.
 const SNAPSHOT_DAY = "2024-12-31";
+// dbt and the extractor (child processes) work on the benchmark's database.
+Deno.env.set("PGDATABASE", DB);
+Deno.env.set("WAREHOUSE_DB", DB);
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -77,17 +79,7 @@ const log = (message: string) => console.error(`[bench:stream_history] ${message
 /** dbt as the transformer role on the benchmark's database; returns run_results' nodes. */
 async function dbt(args: string[], workDir: string) {
   const started = performance.now();
-  const finished = await runCommand(env.DBT_BIN ?? "dbt", [
-    ...args,
-    "--project-dir",
-    ROOT,
-    "--profiles-dir",
-    ROOT,
-    "--target-path",
-    `${workDir}/target`,
-    "--log-path",
-    `${workDir}/logs`,
-  ], { env: { PGDATABASE: DB, WAREHOUSE_DB: DB, DBT_PROFILES_DIR: ROOT } });
+  const finished = await dbtRunner(workDir)(args);
   const seconds = (performance.now() - started) / 1000;
   expectSuccess(`dbt ${args.join(" ")}`, finished);
   const { results } = JSON.parse(
@@ -197,7 +189,6 @@ async function main(): Promise<void> {
         addDays(SNAPSHOT_DAY, 1),
       ], {
         env: {
-          PGDATABASE: DB,
           PGUSER: "loader",
           PGPASSWORD: env.LOADER_PASSWORD ?? "loader",
           LOG_LEVEL: "warn",
