@@ -6,11 +6,12 @@
  * from the instance's Fake Store server and one `dbt run` give fct_order_events its product
  * and user histories. Then, for each size L of --levels (default 1M and 10M rows):
  *
- * 1. raw.order_events is filled with SQL to L - --merge-batch rows (valid v1 events, see
+ * 1. raw.order_events is filled with SQL to L - merge-batch × merge-runs rows (valid v1 events, see
  *    order_events_fill.ts) and fct_order_events is rebuilt from them (untimed);
- * 2. (a) --merge-batch more events land after the fact's watermark (raw now holds L rows) and
- *    `dbt build --select fct_order_events` runs: the merge is the model's own time in
- *    run_results.json (its tests, which read the whole fact, are printed beside it);
+ * 2. (a) --merge-runs times (median): --merge-batch more events land after the fact's
+ *    watermark (the last batch brings raw to L rows) and `dbt build --select fct_order_events`
+ *    runs: the merge is the model's own time in run_results.json (its tests, which read the
+ *    whole fact, are printed beside it);
  * 3. (b) --land-runs times, --land-batch events are produced to a new topic and the real
  *    consumer lands them with a new group (the sustained rate, as in stream_bench.ts); each
  *    run's rows are deleted afterwards, so every run lands into a table of L rows (median).
@@ -21,7 +22,8 @@
  * line, and last `stream history: merge 10M/1M X.XX, landing 10M/1M Y.YY`.
  *
  *   deno task bench:stream_history [--levels 1000000,10000000] [--merge-batch 50000]
- *                                  [--land-batch 200000] [--land-runs 5] [--keep]
+ *                                  [--land-batch 200000] [--land-runs 5]
+ *                                  [--merge-runs 3] [--keep]
  */
 import { parseArgs } from "node:util";
 import { addDays, dbtRunner, expectSuccess, run as runCommand } from "../dbt/support.ts";
@@ -57,6 +59,7 @@ const { values: flags } = parseArgs({
     "merge-batch": { type: "string", default: "50000" },
     "land-batch": { type: "string", default: "200000" },
     "land-runs": { type: "string", default: "5" },
+    "merge-runs": { type: "string", default: "3" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -64,15 +67,24 @@ const LEVELS = flags.levels.split(",").map((level) => Number(level.trim()));
 const MERGE_BATCH = Number(flags["merge-batch"]);
 const LAND_BATCH = Number(flags["land-batch"]);
 const LAND_RUNS = Number(flags["land-runs"]);
-for (const [name, value] of [["merge-batch", MERGE_BATCH], ["land-runs", LAND_RUNS]] as const) {
+const MERGE_RUNS = Number(flags["merge-runs"]);
+// The merge runs' batches land one after the other, the last one bringing raw to the level.
+const MERGED = MERGE_BATCH * MERGE_RUNS;
+for (
+  const [name, value] of [
+    ["merge-batch", MERGE_BATCH],
+    ["merge-runs", MERGE_RUNS],
+    ["land-runs", LAND_RUNS],
+  ] as const
+) {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`Bad --${name} ${value}`);
 }
 if (
-  LEVELS.some((level, i) =>
-    !Number.isInteger(level) || level <= MERGE_BATCH || level <= (LEVELS[i - 1] ?? 0)
-  )
+  LEVELS.some((level, i) => !Number.isInteger(level) || level - MERGED <= (LEVELS[i - 1] ?? 0))
 ) {
-  throw new RangeError(`Bad --levels ${flags.levels}: ascending sizes above --merge-batch`);
+  throw new RangeError(
+    `Bad --levels ${flags.levels}: ascending sizes, each more than --merge-batch × --merge-runs above the previous`,
+  );
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -193,6 +205,7 @@ interface Level {
   rebuildSeconds: number;
   merge: {
     mergeSeconds: number;
+    mergeRuns: number[];
     wallSeconds: number;
     testSeconds: number;
     walBytesPerEvent: number;
@@ -232,23 +245,33 @@ async function main(): Promise<void> {
     await dbt(["run"], workDir);
     let filled = 0;
     for (const level of LEVELS) {
-      const fillMs = await fill(filled, level - MERGE_BATCH);
-      log(`${fmt(level - MERGE_BATCH - filled)} rows filled in ${(fillMs / 1000).toFixed(1)} s`);
+      const fillMs = await fill(filled, level - MERGED);
+      log(`${fmt(level - MERGED - filled)} rows filled in ${(fillMs / 1000).toFixed(1)} s`);
       const rebuild = await dbt(["run", "--select", "fct_order_events", "--full-refresh"], workDir);
       log(
-        `fct_order_events rebuilt from ${fmt(level - MERGE_BATCH)} rows in ${
+        `fct_order_events rebuilt from ${fmt(level - MERGED)} rows in ${
           rebuild.seconds.toFixed(1)
         } s`,
       );
-      await landMergeBatch(level - MERGE_BATCH, level);
+      const merges: Awaited<ReturnType<typeof mergeBatch>>[] = [];
+      for (let run = MERGE_RUNS - 1; run >= 0; run--) {
+        await landMergeBatch(level - (run + 1) * MERGE_BATCH, level - run * MERGE_BATCH);
+        merges.push(await mergeBatch(workDir));
+        log(
+          `merge of ${fmt(MERGE_BATCH)} events at ${fmt(level - run * MERGE_BATCH)} rows: ${
+            merges.at(-1)!.mergeSeconds.toFixed(2)
+          } s`,
+        );
+      }
       const rows = await rowCount();
       if (rows !== level) throw new Error(`Fill raw.order_events to ${level} rows: holds ${rows}`);
-      const merge = await mergeBatch(workDir);
-      log(
-        `merge of ${fmt(MERGE_BATCH)} events at ${fmt(level)} rows: ${
-          merge.mergeSeconds.toFixed(2)
-        } s`,
-      );
+      const merge = {
+        mergeSeconds: median(merges.map((m) => m.mergeSeconds)),
+        mergeRuns: merges.map((m) => m.mergeSeconds),
+        wallSeconds: median(merges.map((m) => m.wallSeconds)),
+        testSeconds: median(merges.map((m) => m.testSeconds)),
+        walBytesPerEvent: median(merges.map((m) => m.walBytesPerEvent)),
+      };
       const landings: Array<{ rate: number; walBytesPerEvent: number }> = [];
       for (let index = 0; index < LAND_RUNS; index++) {
         landings.push(await landing(level, index));
@@ -259,7 +282,7 @@ async function main(): Promise<void> {
       }
       levels.push({
         rows: level,
-        filledRows: level - MERGE_BATCH - filled,
+        filledRows: level - MERGED - filled,
         fillSeconds: fillMs / 1000,
         rebuildSeconds: rebuild.seconds,
         merge,
@@ -283,7 +306,9 @@ function report(levels: Level[], load: string): void {
     console.log(
       `raw.order_events at ${fmt(level.rows)} rows: merge of ${fmt(MERGE_BATCH)} new events ${
         level.merge.mergeSeconds.toFixed(2)
-      } s (model; dbt build wall ${level.merge.wallSeconds.toFixed(1)} s, its tests ${
+      } s (model, median of ${
+        level.merge.mergeRuns.map((v) => v.toFixed(2)).join(" / ")
+      }; dbt build wall ${level.merge.wallSeconds.toFixed(1)} s, its tests ${
         level.merge.testSeconds.toFixed(1)
       } s summed; ${fmt(level.merge.walBytesPerEvent)} WAL bytes/event); consumer landing ${
         fmt(level.landingRate)

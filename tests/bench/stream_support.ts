@@ -220,6 +220,9 @@ export function sustainedRate(
   const first = samples.find((s) => s.landed > 0)!;
   const last = samples.at(-1)!;
   const ms = last.t - first.t;
+  if (ms <= 0) {
+    throw new Error(`Measure a landing rate: all ${last.landed} events landed within one poll`);
+  }
   return { rate: (last.landed - first.landed) / (ms / 1000), ms, rows: last.landed - first.landed };
 }
 
