@@ -67,7 +67,7 @@ test: ## Run every test suite against an isolated stack (own ports and data)
 lint: ## deno fmt --check, deno lint, deno check, sqlfluff, ruff
 	@bash stack/lint.sh
 
-bench: ## Benchmarks (extract, dbt, streaming): figures against a same-run baseline
+bench: ## Benchmarks (extract, dbt, stream, stream_history): figures against a same-run baseline
 	@bash stack/bench.sh $(BENCH)
 
 clean: ## Remove local state (data, logs) of both instances; CONFIRM=yes skips the prompt

@@ -19,26 +19,29 @@
  *                          [--latency-seconds 30] [--concurrency 6] [--max-bytes 2097152]
  *                          [--no-write] [--keep]
  */
-import process from "node:process";
 import { parseArgs } from "node:util";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
-// @ts-types="@types/pg"
-import pg from "pg";
-import { createLogger } from "../../workers/shared/mod.ts";
-import { fallbackCatalog } from "../../workers/producer/catalog.ts";
-import { MessageStream } from "../../workers/producer/chaos.ts";
-import { OrderSimulator } from "../../workers/producer/lifecycle.ts";
-import { newManifest, publish } from "../../workers/producer/publisher.ts";
-import { Random } from "../../workers/producer/random.ts";
+import {
+  cpuTimeMs,
+  createTopic,
+  deleteTopic,
+  dropDatabase,
+  freshDatabase,
+  kafka,
+  peakRssMiB,
+  produce,
+  query as queryIn,
+  run,
+  startConsumer as startConsumerIn,
+  stopConsumer,
+  sustainedRate,
+  waitLanded as waitLandedIn,
+} from "./stream_support.ts";
+import { median } from "./stats.ts";
 
 const env = Deno.env.toObject();
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DB = env.BENCH_STREAM_DB ?? "bench_stream";
-const BROKERS = (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 const PSQL = env.PG_BIN ? `${env.PG_BIN}/psql` : "psql";
-const logger = createLogger("bench-stream", { level: "warn" });
-// kafkajs 2.2.4 schedules a timer with a negative delay; Deno warns about it on every client.
-process.removeAllListeners("warning");
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -59,173 +62,16 @@ const LATENCY_RATE = Number(flags["latency-rate"]);
 const LATENCY_SECONDS = Number(flags["latency-seconds"]);
 const RUNS = Number(flags.runs);
 
-const kafka = new Kafka({ clientId: "bench-stream", brokers: BROKERS, logLevel: logLevel.NOTHING });
-
-function pgClient(database: string, role: "super" | "loader" = "super"): pg.Client {
-  return new pg.Client({
-    host: env.PGHOST ?? "127.0.0.1",
-    port: Number(env.PGPORT ?? 5432),
-    database,
-    user: role === "super" ? env.POSTGRES_USER ?? "postgres" : "loader",
-    password: role === "super"
-      ? env.POSTGRES_PASSWORD ?? "postgres"
-      : env.LOADER_PASSWORD ?? "loader",
+const query = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  queryIn<T>(DB, text, params);
+const startConsumer = (topic: string, group: string, metricsFile: string) =>
+  startConsumerIn(DB, topic, group, metricsFile, {
+    v8Flags: flags["v8-flags"],
+    concurrency: flags.concurrency,
+    maxBytes: flags["max-bytes"],
   });
-}
-
-async function query<T extends pg.QueryResultRow>(text: string, params: unknown[] = []) {
-  const client = pgClient(DB);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function run(cmd: string, args: string[], extraEnv: Record<string, string> = {}) {
-  const output = await new Deno.Command(cmd, {
-    args,
-    cwd: ROOT,
-    env: extraEnv,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(output.stderr)}`);
-  }
-  return new TextDecoder().decode(output.stdout);
-}
-
-async function freshDatabase(): Promise<void> {
-  const admin = pgClient("postgres");
-  await admin.connect();
-  await admin.query(`drop database if exists "${DB}" with (force)`);
-  await admin.end();
-  await run("deno", ["task", "migrate"], { WAREHOUSE_DB: DB, PGDATABASE: DB });
-}
-
-async function createTopic(topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
-  });
-  await admin.disconnect();
-}
-
-async function deleteTopic(topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
-}
-
-/** Sends `count` valid events (or, with a rate, for `seconds`) with the simulator's publisher. */
-async function produce(topic: string, options: { count?: number; rate: number; seconds?: number }) {
-  const seed = `bench-${topic}`;
-  const random = new Random(seed);
-  const catalog = fallbackCatalog({ from: 1, to: 10 }, { from: 1, to: 20 }, new Random(seed));
-  const stream = new MessageStream(new OrderSimulator(random, catalog), random, {
-    duplicatePct: 0,
-    latePct: 0,
-    malformedPct: 0,
-  });
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-  });
-  await producer.connect();
-  const manifest = newManifest({
-    topic,
-    seed,
-    catalog: { source: catalog.source, users: 10, products: 20 },
-    chaos: { duplicate_pct: 0, late_pct: 0, malformed_pct: 0 },
-  });
-  const started = performance.now();
-  await publish(producer, stream, manifest, {
-    topic,
-    rate: options.rate,
-    count: options.count,
-    durationS: options.seconds,
-    maxBatch: 2_000,
-    keepIds: false,
-    logger,
-  });
-  await producer.disconnect();
-  return { sent: manifest.acknowledged.total, ms: performance.now() - started };
-}
-
-/** The consumer worker as a child process, as the stack runs it. */
-function startConsumer(topic: string, group: string, metricsFile: string): Deno.ChildProcess {
-  return new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      `--allow-write=${metricsFile}`,
-      ...(flags["v8-flags"] ? [`--v8-flags=${flags["v8-flags"]}`] : []),
-      "workers/consumer/main.ts",
-    ],
-    cwd: ROOT,
-    env: {
-      PGDATABASE: DB,
-      PGUSER: "loader",
-      PGPASSWORD: env.LOADER_PASSWORD ?? "loader",
-      ORDER_EVENTS_TOPIC: topic,
-      CONSUMER_GROUP: group,
-      CONSUMER_METRICS_FILE: metricsFile,
-      LOG_LEVEL: "warn",
-      ...(flags.concurrency ? { CONSUMER_PARTITIONS_CONCURRENTLY: flags.concurrency } : {}),
-      ...(flags["max-bytes"] ? { CONSUMER_MAX_BYTES_PER_PARTITION: flags["max-bytes"] } : {}),
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-}
-
-async function landedOffsets(group: string): Promise<number> {
-  const [row] = await query<{ total: string | null }>(
-    "select sum(next_offset)::text as total from raw.consumer_offsets where consumer_group = $1",
-    [group],
-  );
-  return Number(row?.total ?? 0);
-}
-
-/** Peak resident set (VmHWM) of a live process, in MiB. Deno reads /proc only with -A. */
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await run("cat", [`/proc/${pid}/status`]).catch(() => "");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-/** User + system CPU time of a live process so far, in ms (from /proc/PID/stat). */
-async function cpuTimeMs(pid: number): Promise<number> {
-  const stat = await run("cat", [`/proc/${pid}/stat`]).catch(() => "");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of stat (utime, stime), in clock ticks of 1/100 s on Linux.
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
-}
-
-async function waitLanded(group: string, target: number, child: Deno.ChildProcess) {
-  const samples: Array<{ t: number; landed: number }> = [];
-  for (;;) {
-    const landed = await landedOffsets(group);
-    samples.push({ t: performance.now(), landed });
-    if (landed >= target) return samples;
-    const exited = await Promise.race([child.status, new Promise((r) => setTimeout(r, 200))]);
-    if (exited) throw new Error("The consumer exited before landing everything");
-  }
-}
-
-async function stopConsumer(child: Deno.ChildProcess): Promise<void> {
-  child.kill("SIGTERM");
-  const status = await child.status;
-  if (status.code !== 0) throw new Error(`The consumer exited with ${status.code}`);
-}
+const waitLanded = (group: string, target: number, child: Deno.ChildProcess) =>
+  waitLandedIn(DB, group, target, child);
 
 const COLUMNS = "event_id, payload, topic, kafka_partition, kafka_offset, message_key, " +
   "kafka_timestamp";
@@ -268,17 +114,11 @@ async function throughput(topic: string, run: number) {
   const cpuMs = await cpuTimeMs(child.pid);
   await stopConsumer(child);
   await Deno.remove(metrics).catch(() => {});
-  // Sustained rate: from the first committed batch to the last, start-up and group join excluded.
-  const first = samples.find((s) => s.landed > 0)!;
-  const last = samples.at(-1)!;
   const rows = await countRows();
   if (rows !== EVENTS) throw new Error(`Landed ${rows} rows, expected ${EVENTS}`);
-  const ms = last.t - first.t;
   return {
-    rate: (last.landed - first.landed) / (ms / 1000),
-    ms,
+    ...sustainedRate(samples),
     peakMiB: peak,
-    rows: last.landed - first.landed,
     // CPU the consumer process used over its whole life (start-up included), per event.
     cpuUsPerEvent: (cpuMs * 1000) / EVENTS,
   };
@@ -304,12 +144,6 @@ async function copyCeiling(file: string) {
   const rows = await countRows();
   if (rows !== EVENTS) throw new Error(`\\copy loaded ${rows} rows, expected ${EVENTS}`);
   return { rate: rows / (ms / 1000), ms };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function latency(topic: string) {
@@ -372,7 +206,7 @@ async function main(): Promise<void> {
   const bulkTopic = `bench_stream_${stamp}`;
   const latencyTopic = `bench_latency_${stamp}`;
   console.log(`database ${DB}, topics ${bulkTopic} / ${latencyTopic}`);
-  await freshDatabase();
+  await freshDatabase(DB);
   await createTopic(bulkTopic);
   await createTopic(latencyTopic);
   let file: string | undefined;
@@ -453,10 +287,7 @@ async function main(): Promise<void> {
     if (!flags.keep) {
       await deleteTopic(bulkTopic);
       await deleteTopic(latencyTopic);
-      const admin = pgClient("postgres");
-      await admin.connect();
-      await admin.query(`drop database if exists "${DB}" with (force)`);
-      await admin.end();
+      await dropDatabase(DB);
     }
   }
 }
