@@ -40,7 +40,7 @@
             extracted_at
         from {{ snapshots }} as snapshots
         {% if is_incremental() %}
-            -- noqa below: the jinja templater renders the bound with a line break
+            -- LT02 off: sqlfluff's templater renders the bound with a line break
             where interval_start > {{ last_seen_through }}  -- noqa: LT02
         {% endif %}
     ),
