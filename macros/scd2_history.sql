@@ -10,6 +10,7 @@
     entity_id: the entity's id column
     extract_runs: a CTE with one row per extract run (interval_start, is_complete_load); an
                   interval with a complete load is a full snapshot the history can trust
+    bounds: the model's watermark_bounds (a reset due, literals or not)
 
     Incremental: a run reads only the intervals after the last one processed, plus each entity's
     last version that can still change (open, or closed but seen again); version numbers continue
@@ -18,7 +19,8 @@
     pre-hook reset_on_backfill, decision 0037), so it is derived from all of raw again: history is never
     patched by hand. The model adds the version's attributes and its surrogate key.
 -#}
-{% macro scd2_history(snapshots, entity_id, extract_runs) -%}
+{% macro scd2_history(snapshots, entity_id, extract_runs, bounds) -%}
+    {%- set last_seen_through = processed_maximum('last_seen_at', bounds.reset, bounds.literal) -%}
     with
 
     complete_intervals as (
@@ -27,7 +29,8 @@
         where is_complete_load
     ),
 
-    -- Hashes only (narrow): the intervals this run has not processed yet.
+    -- Hashes only (narrow): the intervals this run has not processed yet (a literal bound when
+    -- executed: the manifest's partitions are pruned at plan time, decision 0039).
     new_snapshots as (
         select
             {{ entity_id }},
@@ -37,10 +40,8 @@
             extracted_at
         from {{ snapshots }} as snapshots
         {% if is_incremental() %}
-            where interval_start > (
-                select coalesce(max(processed.last_seen_at), cast('-infinity' as timestamptz))
-                from {{ this }} as processed
-            )
+            -- LT02 off: sqlfluff's templater renders the bound with a line break
+            where interval_start > {{ last_seen_through }}  -- noqa: LT02
         {% endif %}
     ),
 

@@ -12,6 +12,7 @@
         ],
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs')) %}
 
 -- One row per cart line: the carts' JSON line-item arrays as rows, from each cart's latest
 -- landing. Incremental (docs/decisions/0037): a run reads only the carts of the extract runs
@@ -31,11 +32,11 @@ stg_extract_runs as (
 ),
 
 watermarks as (
-    {{ extract_watermarks('stg_extract_runs') }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 new_extract_runs as (
-    {{ new_extract_runs('stg_extract_runs', 'watermarks') }}
+    {{ new_extract_runs('stg_extract_runs', bounds) }}
 ),
 
 -- Raw holds only what succeeded runs landed, so the new runs' carts are all carts on a full

@@ -17,6 +17,11 @@
         ],
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs'), [
+    ref('int_cart_lines_unnested'),
+    ref('int_products_versioned'),
+    ref('int_users_versioned'),
+]) %}
 
 -- Cart lines with the product and user versions valid when the cart was placed, and so the
 -- point-in-time unit price. An order older than a product's first known version takes the
@@ -41,18 +46,16 @@ stg_extract_runs as (
 ),
 
 watermarks as (
-    {{ extract_watermarks('stg_extract_runs', [
-        ref('int_cart_lines_unnested'),
-        ref('int_products_versioned'),
-        ref('int_users_versioned'),
-    ]) }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 new_extract_runs as (
-    {{ new_extract_runs('stg_extract_runs', 'watermarks') }}
+    {{ new_extract_runs('stg_extract_runs', bounds) }}
 ),
 
-all_cart_lines as (
+-- Imports read more than once are `not materialized`: inlined, the filters on the run's few
+-- rows reach the tables' indexes instead of a copy of the whole history (decision 0039).
+all_cart_lines as not materialized (
     select
         order_line_id,
         order_id,
@@ -65,7 +68,7 @@ all_cart_lines as (
     from {{ ref('int_cart_lines_unnested') }}
 ),
 
-products_versioned as (
+products_versioned as not materialized (
     select
         product_key,
         product_id,
@@ -77,7 +80,7 @@ products_versioned as (
     from {{ ref('int_products_versioned') }}
 ),
 
-users_versioned as (
+users_versioned as not materialized (
     select
         user_key,
         user_id,

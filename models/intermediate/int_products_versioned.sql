@@ -13,6 +13,7 @@
         ],
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs')) %}
 
 -- SCD type 2 history of products, one row per product version, derived incrementally from the
 -- raw snapshot history by the macro scd2_history, which says how (docs/decisions/0031).
@@ -56,11 +57,11 @@ stg_extract_runs as (
 
 -- Bookkeeping for the reset rule and the models downstream (macro extract_watermarks).
 watermarks as (
-    {{ extract_watermarks('stg_extract_runs') }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 versions as (
-    {{ scd2_history('product_snapshots', 'product_id', 'stg_extract_runs') }}
+    {{ scd2_history('product_snapshots', 'product_id', 'stg_extract_runs', bounds) }}
 ),
 
 -- A version's attributes are those of its first observation (same hash, same payload).

@@ -9,6 +9,9 @@
         ) }}",
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs'), [
+    ref('fct_orders'),
+]) %}
 
 -- Calendar dimension: one row per UTC calendar day from the first loaded day (the earliest of
 -- the first succeeded extract interval, the first order and the first stream event) to 365 days
@@ -41,7 +44,7 @@ fct_order_events as (
 ),
 
 watermarks as (
-    {{ extract_watermarks(none, [ref('fct_orders')]) }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 extract_bounds as (

@@ -13,12 +13,15 @@
         ],
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs'), [
+    ref('int_products_versioned'),
+]) %}
 
 -- Product dimension, SCD type 2: one row per product version, plus the unknown member.
 with
 
 watermarks as (
-    {{ extract_watermarks(none, [ref('int_products_versioned')]) }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 -- The versions int_products_versioned (re)wrote since this model's watermark; on a full build
@@ -26,7 +29,7 @@ watermarks as (
 products_versioned as (
     select * from {{ ref('int_products_versioned') }}
     {% if is_incremental() %}
-        where extracted_through > (select watermarks.previous_watermark from watermarks)
+        where extracted_through > {{ bounds.previous }}
     {% endif %}
 ),
 

@@ -13,13 +13,16 @@
         ],
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs'), [
+    ref('int_users_versioned'),
+]) %}
 
 -- User dimension, SCD type 2: one row per user version, plus the unknown member. No email or
 -- phone (docs/decisions/0032). Purchase figures per user are in fct_user_lifetime.
 with
 
 watermarks as (
-    {{ extract_watermarks(none, [ref('int_users_versioned')]) }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 -- The versions int_users_versioned (re)wrote since this model's watermark; on a full build
@@ -27,7 +30,7 @@ watermarks as (
 users_versioned as (
     select * from {{ ref('int_users_versioned') }}
     {% if is_incremental() %}
-        where extracted_through > (select watermarks.previous_watermark from watermarks)
+        where extracted_through > {{ bounds.previous }}
     {% endif %}
 ),
 

@@ -21,6 +21,13 @@
         ],
     )
 }}
+{%- set bounds = watermark_bounds(ref('stg_audit__extract_runs'), [
+    ref('int_products_versioned'),
+    ref('int_users_versioned'),
+]) %}
+{#- The fact's watermark minus the look-back: a literal when executed (decision 0039). -#}
+{%- set landed_from = processed_maximum('landed_at', bounds.reset, bounds.literal)
+    ~ " - interval '" ~ var('order_events_lookback_minutes') ~ " minutes'" %}
 
 -- Stream order events, one row per valid event (raw.order_events holds only events that passed
 -- the v1 contract), with the product and user versions valid when the event occurred.
@@ -47,17 +54,16 @@ stg_extract_runs as (
 ),
 
 watermarks as (
-    {{ extract_watermarks('stg_extract_runs', [
-        ref('int_products_versioned'),
-        ref('int_users_versioned'),
-    ]) }}
+    {{ extract_watermarks(bounds) }}
 ),
 
 new_extract_runs as (
-    {{ new_extract_runs('stg_extract_runs', 'watermarks') }}
+    {{ new_extract_runs('stg_extract_runs', bounds) }}
 ),
 
-products_versioned as (
+-- Imports read more than once are `not materialized`: inlined, the filters on the run's few
+-- rows reach the tables' indexes instead of a copy of the whole history (decision 0039).
+products_versioned as not materialized (
     select
         product_key,
         product_id,
@@ -67,7 +73,7 @@ products_versioned as (
     from {{ ref('int_products_versioned') }}
 ),
 
-users_versioned as (
+users_versioned as not materialized (
     select
         user_key,
         user_id,
@@ -78,13 +84,6 @@ users_versioned as (
 ),
 
 {% if is_incremental() %}
-    landed_from as (
-        select
-            coalesce(max(already_merged.landed_at), cast('-infinity' as timestamptz))
-            - interval '{{ var("order_events_lookback_minutes") }} minutes' as landed_from
-        from {{ this }} as already_merged
-    ),
-
     -- Events already merged that a version first landed by the new runs now covers.
     re_resolved_events as (
         {{ covered_by_new_versions(
@@ -100,11 +99,11 @@ users_versioned as (
 order_events as (
     select * from {{ ref('stg_kafka__order_events') }}
     {% if is_incremental() %}
-        where landed_at >= (select landed_from.landed_from from landed_from)
+        where landed_at >= {{ landed_from }}
         union all
         select * from {{ ref('stg_kafka__order_events') }}
         where
-            landed_at < (select landed_from.landed_from from landed_from)
+            landed_at < {{ landed_from }}
             and event_id in (select re_resolved_events.event_id from re_resolved_events)
     {% endif %}
 ),
