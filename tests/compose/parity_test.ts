@@ -1,26 +1,64 @@
 /**
  * Compose runs the pipeline the native stack runs and tests: each service of the manifest
  * (stack/services.json, profile dev) has a compose service with the same command, port and
- * health check (the definition: tests/compose/parity.ts). A manifest service added without a
- * compose counterpart fails here.
+ * health check (the definition: tests/compose/parity.ts), with one Kafka node (the default) and
+ * with three (KAFKA_NODES=3, the profile `cluster`). A manifest service added without a compose
+ * counterpart fails here.
  */
 import assert from "node:assert/strict";
-import { COMPOSE_ONLY, devServices, parityProblems } from "./parity.ts";
-import { loadCompose, loadManifest, type ManifestService } from "./support.ts";
+import {
+  clusterProblems,
+  COMPOSE_ONLY,
+  devServices,
+  expectedServices,
+  parityProblems,
+  type ParityRun,
+  parityRun,
+} from "./parity.ts";
+import {
+  type Compose,
+  envExample,
+  loadCompose,
+  loadManifest,
+  type ManifestService,
+} from "./support.ts";
+
+const single = (): ParityRun => parityRun(envExample(), 1);
+const cluster = (): ParityRun => parityRun(envExample(), 3);
+
+/** Every problem of both checks in `run`, one per line. */
+const allProblems = (manifest: ManifestService[], compose: Compose, run: ParityRun): string =>
+  [...parityProblems(manifest, compose, run), ...clusterProblems(manifest, compose, run)].join(
+    "\n",
+  );
 
 Deno.test("each manifest service's command, port and health check match its compose service", () => {
   const manifest = loadManifest();
   const compose = loadCompose();
   assert.ok(devServices(manifest).length >= 4, "the manifest lists the native services");
-  const problems = parityProblems(manifest, compose);
-  assert.deepEqual(
-    problems,
-    [],
-    `compose and stack/services.json differ:\n  ${problems.join("\n  ")}`,
-  );
+  for (const [what, run] of [["one node", single()], ["three nodes", cluster()]] as const) {
+    const problems = [
+      ...parityProblems(manifest, compose, run),
+      ...clusterProblems(manifest, compose, run),
+    ];
+    assert.deepEqual(
+      problems,
+      [],
+      `${what}: compose and stack/services.json differ:\n  ${problems.join("\n  ")}`,
+    );
+  }
   for (const name of Object.keys(COMPOSE_ONLY)) {
     assert.ok(compose.services[name], `${name} is listed as compose-only but compose lacks it`);
   }
+});
+
+Deno.test("with KAFKA_NODES=3 the manifest's three Kafka nodes are compose services on their ports", () => {
+  const nodes = expectedServices(loadManifest(), cluster())
+    .filter((entry) => entry.svc.replicas === "KAFKA_NODES")
+    .map((entry) => [entry.name, entry.port?.value]);
+  assert.deepEqual(nodes, [["kafka", 9092], ["kafka-2", 9094], ["kafka-3", 9096]]);
+  const compose = loadCompose();
+  for (const [name] of nodes) assert.ok(compose.services[String(name)], `${name} in compose`);
 });
 
 Deno.test("the parity check catches a drifted command, port, health check or service", () => {
@@ -62,12 +100,110 @@ Deno.test("the parity check catches a drifted command, port, health check or ser
     ],
   ];
   for (const [what, drifted, expected] of cases) {
-    assert.match(parityProblems(drifted, compose).join("\n"), expected, what);
+    assert.match(allProblems(drifted, compose, single()), expected, what);
   }
   const extra = structuredClone(compose);
   extra.services.sidecar = { image: "busybox:1.37" };
-  assert.match(
-    parityProblems(manifest, extra).join("\n"),
-    /sidecar: in docker-compose\.yml but not/,
+  assert.match(allProblems(manifest, extra, single()), /sidecar: in docker-compose\.yml but not/);
+});
+
+Deno.test("the parity check catches a drifted cluster: a missing node, a port, a quorum, a client", () => {
+  const manifest = loadManifest();
+  const drift = (change: (compose: Compose) => void): string => {
+    const compose = structuredClone(loadCompose());
+    change(compose);
+    return allProblems(manifest, compose, cluster());
+  };
+  const node = (compose: Compose, name: string) => {
+    const service = compose.services[name];
+    assert.ok(service, `compose has ${name}`);
+    return service;
+  };
+  const cases: Array<[string, (compose: Compose) => void, RegExp]> = [
+    [
+      "kafka-3 missing",
+      (compose) => delete compose.services["kafka-3"],
+      /kafka-3: in stack\/services\.json but not in docker-compose\.yml/,
+    ],
+    [
+      "kafka-3 on node 2's port",
+      (
+        compose,
+      ) => (node(compose, "kafka-3").ports = ["127.0.0.1:${COMPOSE_KAFKA_2_PORT:-9094}:9092"]),
+      /kafka-3: publishes \[COMPOSE_KAFKA_2_PORT\] \(default 9094\), the native scheme gives KAFKA_PORT \+ 4 = 9096/,
+    ],
+    [
+      "kafka-2 without the profile",
+      (compose) => delete node(compose, "kafka-2").profiles,
+      /kafka-2: compose profiles \[\], want \[cluster\]/,
+    ],
+    [
+      "node 1 under the profile",
+      (compose) => (node(compose, "kafka").profiles = ["cluster"]),
+      /kafka: compose profiles \[cluster\], want \[\]/,
+    ],
+    [
+      "a quorum of one",
+      (compose) => (node(compose, "kafka-2").env_file = "docker/kafka/quorum-1.env"),
+      /kafka-2: controller quorum voters "1@kafka:9093", want 1@kafka,2@kafka-2,3@kafka-3/,
+    ],
+    [
+      "a node id twice",
+      (
+        compose,
+      ) => ((node(compose, "kafka-3").environment as Record<string, number>).KAFKA_NODE_ID = 2),
+      /kafka-3: KAFKA_NODE_ID 2, want 3/,
+    ],
+    [
+      "a node advertising another's name",
+      (compose) => ((node(compose, "kafka-3").environment as Record<string, string>)
+        .KAFKA_ADVERTISED_LISTENERS = "PLAINTEXT://kafka-2:19092,PLAINTEXT_HOST://127.0.0.1:9096"),
+      /kafka-3: advertises "PLAINTEXT:\/\/kafka-2:19092/,
+    ],
+    [
+      "a client bootstrapping from node 1 only",
+      (compose) => (node(compose, "producer").env_file = "docker/kafka/bootstrap-1.env"),
+      /producer: KAFKA_BROKERS "kafka:19092", want every node \(kafka,kafka-2,kafka-3\)/,
+    ],
+    [
+      "a node without the heap cap",
+      (
+        compose,
+      ) => ((node(compose, "kafka-2").environment as Record<string, string>).KAFKA_HEAP_OPTS =
+        "-Xms256m"),
+      /kafka-2: KAFKA_HEAP_OPTS "-Xms256m" lacks the native heap cap -Xmx\$\{KAFKA_HEAP_MAX\}/,
+    ],
+    [
+      "a topic job blind to the node count",
+      (compose) =>
+        delete (node(compose, "kafka-topics").environment as Record<string, string>).KAFKA_NODES,
+      /kafka-topics: does not read KAFKA_NODES/,
+    ],
+    [
+      "a consumer with one fixed replica",
+      (compose) => (node(compose, "consumer").deploy = { replicas: 1 }),
+      /consumer: deploy\.replicas "1", want \$\{CONSUMER_REPLICAS:-1\}/,
+    ],
+    [
+      "a consumer with a container name",
+      (compose) => (node(compose, "consumer").container_name = "consumer"),
+      /consumer: container_name is fixed/,
+    ],
+  ];
+  for (const [what, change, expected] of cases) {
+    assert.match(drift(change), expected, what);
+  }
+  // Node 2's and 3's settings are unread with one node: the single-node run does not see them.
+  assert.equal(
+    allProblems(
+      manifest,
+      (() => {
+        const compose = structuredClone(loadCompose());
+        node(compose, "kafka-3").ports = ["127.0.0.1:${COMPOSE_KAFKA_2_PORT:-9094}:9092"];
+        return compose;
+      })(),
+      single(),
+    ),
+    "",
   );
 });

@@ -24,6 +24,10 @@ export type ManifestService = {
   env?: Record<string, string>;
   profiles?: string[];
   enabled_by?: string;
+  /** The setting that says how many copies run (KAFKA_NODES, CONSUMER_REPLICAS). */
+  replicas?: string;
+  /** Copy i listens on its port setting + port_stride * (i - 1). */
+  port_stride?: number;
 };
 
 /** KEY=VALUE lines as stack/stackctl/config.py reads them (comments skipped, outer quotes removed). */
@@ -157,6 +161,40 @@ export function environment(service: Service): Map<string, string> {
     for (const [key, value] of Object.entries(asRecord(env))) map.set(key, String(value ?? ""));
   }
   return map;
+}
+
+/** The env files a service reads (`env_file`: a path, a list, or `{path}` entries), as written. */
+export function envFiles(service: Service): string[] {
+  const files = Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  return files.flatMap((file) => {
+    if (typeof file === "string") return [file];
+    const path = asRecord(file).path;
+    return typeof path === "string" ? [path] : [];
+  });
+}
+
+/**
+ * The environment a container of the service starts with under `settings`: its env files (paths
+ * interpolated, as Compose does), overridden by `environment` (values interpolated). Throws when
+ * an env file does not exist.
+ */
+export function containerEnvironment(
+  service: Service,
+  settings: Map<string, string>,
+): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const file of envFiles(service)) {
+    const path = interpolate(file, settings);
+    let values: Map<string, string>;
+    try {
+      values = readEnvFile(path);
+    } catch {
+      throw new Error(`Reading env file ${path} (${file}): it does not exist`);
+    }
+    for (const [key, value] of values) env.set(key, value);
+  }
+  for (const [key, value] of environment(service)) env.set(key, interpolate(value, settings));
+  return env;
 }
 
 /** A published port: the host address, the host side (as written) and the container port. */
