@@ -37,6 +37,7 @@ import {
   normalizeVariables,
   portVariable,
   publishedPorts,
+  REQUIRED_SECRETS,
   type Service,
 } from "./support.ts";
 
@@ -61,10 +62,14 @@ export const CLUSTER_PROFILE = "cluster";
 /** The settings a parity run compares under: how many Kafka nodes, and the settings' values. */
 export type ParityRun = { kafkaNodes: number; settings: Map<string, string> };
 
-/** A run of `settings` (.env.example's) with KAFKA_NODES = `kafkaNodes`. */
+/** A run of `settings` (.env.example's, plus the secrets `make secrets` adds) with KAFKA_NODES. */
 export const parityRun = (settings: Map<string, string>, kafkaNodes: number): ParityRun => ({
   kafkaNodes,
-  settings: new Map([...settings, ["KAFKA_NODES", String(kafkaNodes)]]),
+  settings: new Map([
+    ...settings,
+    ...[...REQUIRED_SECRETS].map((key) => [key, "generated"] as const),
+    ["KAFKA_NODES", String(kafkaNodes)],
+  ]),
 });
 
 /** One compose service a manifest service maps to: a copy of a replicated one, or itself. */

@@ -12,7 +12,9 @@ import {
   COMPOSE_FILE,
   effectiveArgv,
   envExample,
+  envFiles,
   healthArgv,
+  interpolate,
   isJob,
   loadCompose,
   namedVolumes,
@@ -159,20 +161,54 @@ Deno.test("state lives in named volumes; bind mounts point at files of the repos
       })
     ),
   ];
-  // The data directories of the two stateful images live on named volumes, not in containers.
+  // The data directories of the stateful images live on named volumes, not in containers; each
+  // Kafka node on its own (a node's log and KRaft metadata are its alone).
   const dataDirs: Array<[string, string]> = [
     ["postgres", "/var/lib/postgresql/data"],
     ["kafka", "/var/lib/kafka/data"],
+    ["kafka-2", "/var/lib/kafka/data"],
+    ["kafka-3", "/var/lib/kafka/data"],
   ];
+  const owners = new Map<string, string>();
   for (const [name, path] of dataDirs) {
     const service = compose.services[name];
-    const onVolume = service !== undefined &&
-      namedVolumes(service).some((volume) =>
+    const volume = service === undefined
+      ? undefined
+      : namedVolumes(service).find((volume) =>
         (service.volumes as unknown[]).includes(`${volume}:${path}`)
       );
-    if (!onVolume) problems.push(`${name}: ${path} is not on a named volume`);
+    if (volume === undefined) problems.push(`${name}: ${path} is not on a named volume`);
+    else if (owners.has(volume)) {
+      problems.push(`${name}: shares ${volume} with ${owners.get(volume)}`);
+    } else owners.set(volume, name);
   }
   assertNone(problems, "volumes");
+});
+
+Deno.test("env files exist for each Kafka node count compose supports (1 and 3), all of them used", () => {
+  const used = new Set<string>();
+  const problems = services.flatMap(([name, service]) =>
+    envFiles(service).flatMap((file) =>
+      ["1", "3"].flatMap((nodes) => {
+        const path = interpolate(file, new Map([...envExample(), ["KAFKA_NODES", nodes]]));
+        used.add(path);
+        try {
+          Deno.statSync(path);
+          return [];
+        } catch {
+          return [`${name}: env file ${path} (KAFKA_NODES=${nodes}) does not exist`];
+        }
+      })
+    )
+  );
+  for (const entry of Deno.readDirSync("docker/kafka")) {
+    const path = `docker/kafka/${entry.name}`;
+    if (entry.name.endsWith(".env") && !used.has(path)) {
+      problems.push(`${path}: no service reads it`);
+    }
+  }
+  assert.ok(used.size >= 4, "the Kafka nodes and clients read env files");
+  assertNone(problems, "env files");
 });
 
 Deno.test("Deno services run a deno.json task or script with explicit permissions, never -A", () => {
