@@ -266,13 +266,8 @@ export function clusterProblems(
   for (const { name } of nodes) {
     const service = compose.services[name];
     if (service === undefined) continue; // parityProblems names it
-    let env: Map<string, string>;
-    try {
-      env = containerEnvironment(service, run.settings);
-    } catch (error) {
-      problems.push(`${name}: ${(error as Error).message}`);
-      continue;
-    }
+    const env = startEnvironment(name, service, run, problems);
+    if (env === undefined) continue;
     const id = env.get("KAFKA_NODE_ID");
     const copy = nodes.find((node) => node.name === name)?.copy;
     if (id !== String(copy)) problems.push(`${name}: KAFKA_NODE_ID ${id}, want ${copy}`);
@@ -309,14 +304,7 @@ export function clusterProblems(
   const wantBrokers = nodes.map(({ name }) => name).sort().join(",");
   for (const [name, service] of Object.entries(compose.services)) {
     if (!active(service, run)) continue;
-    let env: Map<string, string>;
-    try {
-      env = containerEnvironment(service, run.settings);
-    } catch (error) {
-      problems.push(`${name}: ${(error as Error).message}`);
-      continue;
-    }
-    const brokers = env.get("KAFKA_BROKERS");
+    const brokers = startEnvironment(name, service, run, problems)?.get("KAFKA_BROKERS");
     if (brokers === undefined) continue;
     const hosts = brokers.split(",").map((broker) => broker.replace(/:\d+$/, "")).sort().join(",");
     if (hosts !== wantBrokers) {
@@ -328,4 +316,19 @@ export function clusterProblems(
     problems.push(`${TOPIC_JOB}: does not read KAFKA_NODES (order_events' replication follows it)`);
   }
   return problems;
+}
+
+/** The service's container environment in `run`, or undefined with the reason in `problems`. */
+function startEnvironment(
+  name: string,
+  service: Service,
+  run: ParityRun,
+  problems: string[],
+): Map<string, string> | undefined {
+  try {
+    return containerEnvironment(service, run.settings);
+  } catch (error) {
+    problems.push(`${name}: ${(error as Error).message}`);
+    return undefined;
+  }
 }
