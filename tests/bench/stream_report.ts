@@ -4,6 +4,7 @@
  * that explains the figures lives in the next section ("Streaming: where the consumer's CPU
  * goes"), which a run leaves alone.
  */
+import { median } from "./stats.ts";
 import { run } from "./stream_support.ts";
 
 /** A landing of the whole topic by one or two consumers. */
@@ -56,12 +57,6 @@ export interface StreamFigures {
 /** A whole number with thousands separators. */
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function machine(load: string): Promise<string> {

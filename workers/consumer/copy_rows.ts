@@ -79,6 +79,20 @@ function writerFor(rows: readonly ValidRow[], extraPerRow: number): LineWriter {
   return new LineWriter(capacity);
 }
 
+/** One line: event id, payload, `between` (tabs and fields), offset, key, then `last`. */
+function writeLine(out: LineWriter, row: ValidRow, between: Uint8Array, last: string): void {
+  out.ascii(row.eventId);
+  out.byte(TAB);
+  out.payload(row);
+  out.bytes(between);
+  out.ascii(String(row.offset));
+  out.byte(TAB);
+  out.ascii(row.key);
+  out.byte(TAB);
+  out.ascii(last);
+  out.byte(NEWLINE);
+}
+
 /** The lines of a COPY into raw.order_events (timestamps as ISO text). */
 export function directCopyLines(target: BatchTarget, rows: readonly ValidRow[]): Buffer {
   const envelope = Buffer.from(
@@ -93,16 +107,7 @@ export function directCopyLines(target: BatchTarget, rows: readonly ValidRow[]):
       lastMs = row.timestampMs;
       lastIso = new Date(lastMs).toISOString();
     }
-    out.ascii(row.eventId);
-    out.byte(TAB);
-    out.payload(row);
-    out.bytes(envelope);
-    out.ascii(String(row.offset));
-    out.byte(TAB);
-    out.ascii(row.key);
-    out.byte(TAB);
-    out.ascii(lastIso);
-    out.byte(NEWLINE);
+    writeLine(out, row, envelope, lastIso);
   }
   return out.done();
 }
@@ -110,18 +115,8 @@ export function directCopyLines(target: BatchTarget, rows: readonly ValidRow[]):
 /** The lines of a COPY into the temporary stage (timestamps as epoch milliseconds). */
 export function stageCopyLines(rows: readonly ValidRow[]): Buffer {
   const out = writerFor(rows, LINE_OVERHEAD);
-  for (const row of rows) {
-    out.ascii(row.eventId);
-    out.byte(TAB);
-    out.payload(row);
-    out.byte(TAB);
-    out.ascii(String(row.offset));
-    out.byte(TAB);
-    out.ascii(row.key);
-    out.byte(TAB);
-    out.ascii(String(Math.trunc(row.timestampMs)));
-    out.byte(NEWLINE);
-  }
+  const between = Buffer.from("\t");
+  for (const row of rows) writeLine(out, row, between, String(Math.trunc(row.timestampMs)));
   return out.done();
 }
 
