@@ -187,7 +187,8 @@ export async function writeSection(text: string): Promise<void> {
     doc = `${doc.trimEnd()}\n\n${text}`;
   } else {
     const next = doc.indexOf("\n## ", start + 1);
-    doc = doc.slice(0, start) + text + (next === -1 ? "" : doc.slice(next + 1));
+    doc = doc.slice(0, start) + text.trimEnd() + "\n" +
+      (next === -1 ? "" : `\n${doc.slice(next + 1)}`);
   }
   await Deno.writeTextFile(path, doc);
 }
