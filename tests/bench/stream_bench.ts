@@ -53,6 +53,7 @@ import {
   type LatencyFigures,
   type RunFigures,
   section,
+  summaryLine,
   writeSection,
 } from "./stream_report.ts";
 
@@ -323,14 +324,14 @@ async function main(): Promise<void> {
       );
       console.log("Written to docs/performance.md");
     }
-    console.log(
-      `stream: 1 consumer ${ratio(one).toFixed(2)} x copy, 2 consumers ${
-        ratio(two).toFixed(2)
-      } x copy(2 conns), peak RSS ${peakMiB.toFixed(0)} MiB, p99 at ${
-        LATENCY_RATE / 1000
-      }k/s ${lat.p99_ms} ms` +
-        (typeof cluster === "string" ? "" : `, cluster p99 ${cluster.latency.p99_ms} ms`),
-    );
+    console.log(summaryLine({
+      oneRatio: ratio(one),
+      twoRatio: ratio(two),
+      peakMiB,
+      latencyRate: LATENCY_RATE,
+      p99Ms: lat.p99_ms,
+      clusterP99Ms: typeof cluster === "string" ? undefined : cluster.latency.p99_ms,
+    }));
   } finally {
     for (const file of files) await Deno.remove(file).catch(() => {});
     if (!flags.keep) {

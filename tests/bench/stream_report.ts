@@ -5,7 +5,6 @@
  * goes"), which a run leaves alone.
  */
 import { median } from "./stats.ts";
-import { run } from "./stream_support.ts";
 
 /** A landing of the whole topic by one or two consumers. */
 export interface RunFigures {
@@ -54,13 +53,32 @@ export interface StreamFigures {
   database: string;
 }
 
+/** The figures of the benchmark's last line. */
+export interface Summary {
+  oneRatio: number;
+  twoRatio: number;
+  peakMiB: number;
+  latencyRate: number;
+  p99Ms: number;
+  clusterP99Ms?: number | undefined;
+}
+
+/** The benchmark's last line, in the wording issue #13 fixed. */
+export function summaryLine(s: Summary): string {
+  return `stream: 1 consumer ${s.oneRatio.toFixed(2)} x copy, 2 consumers ${
+    s.twoRatio.toFixed(2)
+  } x copy(2 conns), peak RSS ${s.peakMiB.toFixed(0)} MiB, p99 at ${
+    s.latencyRate / 1000
+  }k/s ${s.p99Ms} ms` + (s.clusterP99Ms === undefined ? "" : `, cluster p99 ${s.clusterP99Ms} ms`);
+}
+
 /** A whole number with thousands separators. */
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
 async function machine(load: string): Promise<string> {
-  const cpuinfo = await run("cat", ["/proc/cpuinfo"]).catch(() => "");
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
   const memGiB = Deno.systemMemoryInfo().total / 1024 ** 3;
   const env = Deno.env.toObject();
