@@ -13,10 +13,13 @@ import { MessageStream } from "../../workers/producer/chaos.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";
 import { newManifest, publish } from "../../workers/producer/publisher.ts";
 import { Random } from "../../workers/producer/random.ts";
+import { topicSettings } from "../../stack/topic_settings.ts";
 
 const env = Deno.env.toObject();
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BROKERS = (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+/** Kafka nodes of the instance the benchmark runs in (its topics are replicated like order_events). */
+export const KAFKA_NODES = Number(env.KAFKA_NODES ?? 1);
 const logger = createLogger("bench-stream", { level: "warn" });
 // kafkajs 2.2.4 schedules a timer with a negative delay; Deno warns about it on every client.
 process.removeAllListeners("warning");
@@ -86,15 +89,36 @@ export async function dropDatabase(database: string): Promise<void> {
   await query("postgres", `drop database if exists "${database}" with (force)`);
 }
 
-/** A new 6-partition topic, as the stack creates order_events. */
+/** A new 6-partition topic, replicated and configured as the stack creates order_events. */
 export async function createTopic(topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  const { replicationFactor, configEntries } = topicSettings(KAFKA_NODES, 24 * 3600 * 1000);
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
+    topics: [{ topic, numPartitions: 6, replicationFactor, configEntries }],
   });
   await admin.disconnect();
+}
+
+/** Waits until `group` is stable with `members` members; false after `timeoutMs`. */
+export async function waitGroupStable(
+  group: string,
+  members: number,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const until = Date.now() + timeoutMs; Date.now() < until;) {
+      const { groups } = await admin.describeGroups([group]);
+      if (groups[0]?.state === "Stable" && groups[0].members.length === members) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Deletes `topic`, ignoring a missing one. */
@@ -145,11 +169,17 @@ export async function produce(
   return { sent: manifest.acknowledged.total, ms: performance.now() - started };
 }
 
-/** How the consumer child process is tuned (defaults: the worker's own). */
+/** How the consumer child process is tuned (defaults: the worker's own and the task's flags). */
 export interface ConsumerOptions {
   v8Flags?: string | undefined;
   concurrency?: string | undefined;
   maxBytes?: string | undefined;
+}
+
+/** The V8 flags of the `consumer` task in deno.json (what the stack runs), if any. */
+export function consumerV8Flags(): string | undefined {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+  return /--v8-flags=(\S+)/.exec(config.tasks?.consumer ?? "")?.[1];
 }
 
 /** The consumer worker as a child process into `database`, as the stack runs it. */
@@ -160,6 +190,7 @@ export function startConsumer(
   metricsFile: string,
   options: ConsumerOptions = {},
 ): Deno.ChildProcess {
+  const v8Flags = options.v8Flags ?? consumerV8Flags();
   return new Deno.Command("deno", {
     args: [
       "run",
@@ -167,7 +198,7 @@ export function startConsumer(
       "--allow-net",
       "--allow-sys",
       `--allow-write=${metricsFile}`,
-      ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+      ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
       "workers/consumer/main.ts",
     ],
     cwd: ROOT,
@@ -201,14 +232,18 @@ export async function waitLanded(
   database: string,
   group: string,
   target: number,
-  child: Deno.ChildProcess,
+  child: Deno.ChildProcess | Deno.ChildProcess[],
 ): Promise<Array<{ t: number; landed: number }>> {
   const samples: Array<{ t: number; landed: number }> = [];
+  const children = Array.isArray(child) ? child : [child];
   for (;;) {
     const landed = await landedOffsets(database, group);
     samples.push({ t: performance.now(), landed });
     if (landed >= target) return samples;
-    const exited = await Promise.race([child.status, new Promise((r) => setTimeout(r, 200))]);
+    const exited = await Promise.race([
+      ...children.map((one) => one.status),
+      new Promise((r) => setTimeout(r, 200)),
+    ]);
     if (exited) throw new Error("The consumer exited before landing everything");
   }
 }

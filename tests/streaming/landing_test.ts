@@ -6,6 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { createLogger, createPool, type Pool, validateMessage } from "../../workers/shared/mod.ts";
 import { type InboundMessage, landBatch } from "../../workers/consumer/landing.ts";
+import { verdictOf } from "../../workers/consumer/plan.ts";
 import { fallbackCatalog } from "../../workers/producer/catalog.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";
 import { Random } from "../../workers/producer/random.ts";
@@ -54,7 +55,7 @@ function messages(from: number, to: number, text?: (offset: number) => string): 
       key,
       timestampMs: Date.now(),
       value,
-      validation: validateMessage(value, key),
+      validation: verdictOf(validateMessage(value, key)),
     });
   }
   return out;

@@ -15,6 +15,7 @@ import {
   validateMessage,
 } from "../shared/mod.ts";
 import { type InboundMessage, landBatch } from "./landing.ts";
+import { verdictOf } from "./plan.ts";
 import { FatalRepeats } from "./fatal_repeats.ts";
 import type { LatencyRecorder } from "./metrics.ts";
 import { beyondLogEnd } from "./offsets.ts";
@@ -59,7 +60,7 @@ export function toInbound(message: KafkaMessage): InboundMessage {
     // anything a Date cannot hold becomes -1 too, so a wild timestamp never stops a batch.
     timestampMs: timestampMs >= -1 && timestampMs <= 8.64e15 ? timestampMs : -1,
     value: message.value,
-    validation: validateMessage(message.value, key),
+    validation: verdictOf(validateMessage(message.value, key)),
   };
 }
 

@@ -50,7 +50,8 @@ export async function startConsumer(
     heartbeatInterval: settings.heartbeatIntervalMs,
     rebalanceTimeout: Math.max(60_000, settings.sessionTimeoutMs),
     maxBytesPerPartition: settings.maxBytesPerPartition,
-    maxBytes: Math.max(settings.maxBytesPerPartition * 6, 10 * 1024 * 1024),
+    // One fetch round is landed before the next starts: its bytes bound the consumer's memory.
+    maxBytes: settings.maxBytesPerPartition * settings.partitionsConcurrently,
     maxWaitTimeInMs: 1_000,
     allowAutoTopicCreation: false,
     readUncommitted: false,

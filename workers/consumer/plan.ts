@@ -3,7 +3,16 @@
  * its event_id in the batch), a repeat of an event earlier in the same batch (a duplicate), or
  * a dead letter (it failed validation). Pure: the landing step writes the plan.
  */
-import type { ErrorClass, Validation } from "../shared/mod.ts";
+import { type ErrorClass, needsCopyEscape, type Validation } from "../shared/mod.ts";
+
+/**
+ * What the consumer keeps of a validation. A valid event is kept by its id only: its text is
+ * the message's own bytes (decoded again on the rare paths that need a string), so a batch in
+ * flight holds no parsed event and no second copy of each payload (docs/decisions/0066).
+ */
+export type Verdict =
+  | { ok: true; eventId: string; escape: boolean }
+  | { ok: false; errorClass: ErrorClass; message: string; text: string | null };
 
 /** One Kafka message after validation, as the landing step needs it. */
 export interface InboundMessage {
@@ -11,7 +20,17 @@ export interface InboundMessage {
   key: string | null;
   timestampMs: number;
   value: Uint8Array | null;
-  validation: Validation;
+  validation: Verdict;
+}
+
+/** The verdict of `validation`: a valid event's lower-case id and whether COPY must escape it. */
+export function verdictOf(validation: Validation): Verdict {
+  if (!validation.ok) return validation;
+  return {
+    ok: true,
+    eventId: validation.event.event_id.toLowerCase(),
+    escape: needsCopyEscape(validation.text),
+  };
 }
 
 /** The partition a batch belongs to, and the group whose offsets it advances. */
@@ -37,9 +56,19 @@ export interface ValidRow {
   eventId: string;
   offset: number;
   key: string;
-  value: Uint8Array | null;
-  text: string;
+  /** The message value: valid UTF-8, the event's JSON text. */
+  value: Uint8Array;
+  /** The text holds a character COPY's text format must escape. */
+  escape: boolean;
   timestampMs: number;
+}
+
+// As in validateMessage: a valid value has no BOM (JSON.parse refuses one), so this is exact.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** The event's JSON text (for the paths that send it as a parameter or escape it). */
+export function rowText(row: ValidRow): string {
+  return utf8.decode(row.value);
 }
 
 /** A batch split by what each message becomes. */
@@ -67,20 +96,20 @@ export function classify(messages: readonly InboundMessage[]): Plan {
       });
       continue;
     }
+    // Valid means the value parsed and the key equals the event's order_id: neither is null.
     const row: ValidRow = {
-      eventId: validation.event.event_id.toLowerCase(),
+      eventId: validation.eventId,
       offset: message.offset,
-      key: validation.event.order_id,
-      value: message.value,
-      text: validation.text,
+      key: message.key!,
+      value: message.value!,
+      escape: validation.escape,
       timestampMs: message.timestampMs,
     };
-    if (seen.has(row.eventId)) {
-      plan.inBatchDuplicates.push(row);
-    } else {
-      seen.add(row.eventId);
-      plan.valid.push(row);
-    }
+    // One hash lookup per event: the set grows unless the id was there.
+    const size = seen.size;
+    seen.add(row.eventId);
+    if (seen.size === size) plan.inBatchDuplicates.push(row);
+    else plan.valid.push(row);
   }
   return plan;
 }

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { validateMessage } from "../shared/mod.ts";
-import { classify, type DeadLetter, type InboundMessage, withRefused } from "./plan.ts";
+import { classify, type DeadLetter, type InboundMessage, verdictOf, withRefused } from "./plan.ts";
 
 const ORDER = "6f1c8f4e-3b7a-4d2e-9c1f-0a2b3c4d5e6f";
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -22,7 +22,7 @@ function message(offset: number, eventId: string | null, raw?: string): InboundM
     key: ORDER,
     timestampMs: 1_000 + offset,
     value,
-    validation: validateMessage(value, ORDER),
+    validation: verdictOf(validateMessage(value, ORDER)),
   };
 }
 

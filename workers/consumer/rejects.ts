@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { PoolClient } from "../shared/mod.ts";
-import type { BatchTarget, DeadLetter, ValidRow } from "./plan.ts";
+import { type BatchTarget, type DeadLetter, rowText, type ValidRow } from "./plan.ts";
 
 /** Records `rows` as duplicates dropped by the consumer (once per event and position). */
 export async function insertDuplicates(
@@ -18,7 +18,7 @@ export async function insertDuplicates(
     const chunk = rows.slice(start, start + 1000);
     const params: unknown[] = [target.topic, target.partition];
     const values = chunk.map((row) => {
-      params.push(row.eventId, row.text, row.offset, row.key, new Date(row.timestampMs));
+      params.push(row.eventId, rowText(row), row.offset, row.key, new Date(row.timestampMs));
       const n = params.length;
       return `($${n - 4}::uuid, $${n - 3}::jsonb, $1, $2, $${n - 2}::bigint, $${
         n - 1

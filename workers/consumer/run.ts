@@ -34,9 +34,11 @@ const configSchema = z.object({
   // Kafka's broker accepts 6 s to 30 min; short values let a restarted consumer rejoin sooner.
   CONSUMER_SESSION_TIMEOUT_MS: intFromEnv(6_000, 1_800_000).default(30_000),
   CONSUMER_HEARTBEAT_INTERVAL_MS: intFromEnv(100, 60_000).default(3_000),
-  // Bytes fetched per partition, so the largest batch one transaction lands (~5-8k events).
-  // Larger batches add little throughput but much memory (docs/performance.md).
-  CONSUMER_MAX_BYTES_PER_PARTITION: intFromEnv(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+  // Bytes fetched per partition, so the largest batch one transaction lands (~1.7k events).
+  // A fetch holds at most this times CONSUMER_PARTITIONS_CONCURRENTLY; every message of it stays
+  // alive until its batch commits, so this bounds the heap. Larger batches add little throughput
+  // but much memory (docs/performance.md "Streaming", docs/decisions/0066).
+  CONSUMER_MAX_BYTES_PER_PARTITION: intFromEnv(1024, 64 * 1024 * 1024).default(512 * 1024),
   // Batches landed at once (each its own transaction): one per partition of order_events, so
   // a fetch round takes as long as its slowest batch, not the sum of all six.
   CONSUMER_PARTITIONS_CONCURRENTLY: intFromEnv(1, 64).default(6),

@@ -8,7 +8,7 @@
  */
 import { isDataError, type PoolClient } from "../shared/mod.ts";
 import { copyStage } from "./copy_rows.ts";
-import type { BatchTarget, DeadLetter, ValidRow } from "./plan.ts";
+import { type BatchTarget, type DeadLetter, rowText, type ValidRow } from "./plan.ts";
 
 const STAGE_DDL = `create temporary table if not exists order_events_stage (
     event_id uuid not null,
@@ -136,7 +136,7 @@ export async function writeSplit(
         offset: row.offset,
         key: row.key,
         value: row.value,
-        text: row.text,
+        text: rowText(row),
         errorClass: "schema",
         message: `PostgreSQL refused the event: ${pgError.message} (SQLSTATE ${pgError.code})`,
         timestampMs: row.timestampMs,

@@ -12,6 +12,11 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "\t": "\\t",
 };
 
+/** True when `text` has a character COPY's text format must escape. */
+export function needsCopyEscape(text: string): boolean {
+  return NEEDS_ESCAPE.test(text);
+}
+
 /** Escapes `text` for one field of COPY's text format (backslash, newline, CR, tab). */
 export function copyEscape(text: string): string {
   // Most fields (JSON without escapes, names, URLs) need nothing: test once, replace rarely.

@@ -10,6 +10,7 @@ import {
   describeIssues,
   EVENT_TYPES,
   eventsJsonSchema,
+  isValidEvent,
   MAX_EVENT_BYTES,
   orderEventSchema,
   validateMessage,
@@ -178,4 +179,70 @@ Deno.test("describeIssues names each failing field, at most ten, on one line", (
     describeIssues([{ ...parsed.error.issues[0]!, path: [] }]).startsWith("(root): "),
     true,
   );
+});
+
+Deno.test("isValidEvent accepts only what zod accepts, and every plain valid event", () => {
+  const created = { ...common, event_type: "order_created", channel: "web" };
+  const paid = { ...common, event_type: "order_paid", total_amount: 12.5, payment_method: "card" };
+  const bases: Record<string, unknown>[] = [cancelled, item, created, paid];
+  const odd: unknown[] = [
+    undefined,
+    null,
+    true,
+    "",
+    "x",
+    0,
+    -0,
+    1,
+    2,
+    -1,
+    1.5,
+    100,
+    101,
+    0.07,
+    2.03,
+    1.005,
+    19.99,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 53,
+    NaN,
+    Infinity,
+    [],
+    {},
+    "web",
+    "card",
+    "order_paid",
+    cancelled.order_id.toUpperCase(),
+    "00000000-0000-0000-0000-000000000000",
+    "0b8d5a52-6c3e-0f1a-8b2d-1c3e5f7a9b0d",
+    "2026-11-25T10:00:00Z",
+    "2026-11-25T10:00:00+01:00",
+    "2024-02-29T00:00:00.000Z",
+    "2023-02-29T00:00:00.000Z",
+    "2026-11-25 10:00:00Z",
+    "a\u0000b",
+    "\uD800",
+    "\uD83D\uDE00",
+  ];
+  let agreed = 0;
+  const check = (value: unknown) => {
+    const zod = orderEventSchema.safeParse(value).success;
+    const fast = isValidEvent(value);
+    assert(!fast || zod, `isValidEvent accepted what zod refuses: ${JSON.stringify(value)}`);
+    if (fast === zod) agreed++;
+  };
+  for (const base of bases) {
+    assert(isValidEvent(base), `isValidEvent refused ${JSON.stringify(base)}`);
+    check(JSON.parse(JSON.stringify(base).replace("{", '{"__proto__":{},')));
+    check({ ...base, extra: 1 });
+    for (const name of Object.keys(base)) {
+      const rest: Record<string, unknown> = { ...base };
+      delete rest[name];
+      check(rest);
+      for (const value of odd) check({ ...base, [name]: value });
+    }
+  }
+  for (const value of odd) check(value);
+  assert(agreed > 600, `isValidEvent and zod agreed on only ${agreed} values`);
 });
