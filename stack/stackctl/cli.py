@@ -21,7 +21,15 @@ import sys
 from pathlib import Path
 
 from . import supervisor
-from .config import ROOT, STACK, load_config, load_manifest, load_manifest_all, process_env
+from .config import (
+    ROOT,
+    STACK,
+    load_config,
+    load_manifest,
+    load_manifest_all,
+    process_env,
+    service_port,
+)
 from .install import install, relock
 from .proc import StackError, log_tail
 from .secrets import prepare_secrets
@@ -54,14 +62,14 @@ def cmd_status(cfg: dict[str, str]) -> int:
     bad = 0
     print(f"instance {cfg['STACK_INSTANCE']}  (state: {cfg['STATE_DIR']})")
     in_profile = {svc["name"] for svc in load_manifest(cfg)}
-    for svc in load_manifest_all():
+    for svc in load_manifest_all(cfg):
         if svc["kind"] != "daemon":
             continue
         state, pid, extra = service_state(svc, cfg)
         # A supervised service outside the instance's profile shows while a test runs it.
         if svc["name"] not in in_profile and not (svc.get("supervised") and state != "stopped"):
             continue
-        port = cfg.get(svc.get("port") or "", "")
+        port = service_port(svc, cfg)
         bad += state != "healthy"
         print(f"  {svc['name']:<20} {state:<10} pid={pid or '-':<8} port={port or '-':<6} {extra}")
     status_script = STACK / "status_extra.sh"
@@ -73,7 +81,7 @@ def cmd_status(cfg: dict[str, str]) -> int:
 
 def cmd_stop(cfg: dict[str, str], names: list[str]) -> None:
     """Stops the named daemons; supervisord does not restart a service stopped this way."""
-    daemons = {svc["name"]: svc for svc in load_manifest_all() if svc["kind"] == "daemon"}
+    daemons = {svc["name"]: svc for svc in load_manifest_all(cfg) if svc["kind"] == "daemon"}
     unknown = sorted(set(names) - set(daemons))
     if unknown:
         raise StackError(f"Unknown daemon(s) to stop: {', '.join(unknown)}")
@@ -123,8 +131,8 @@ def main(argv: list[str]) -> int:
     p_exec = sub.add_parser("exec", help="run a command with the instance environment")
     p_exec.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    cfg = load_config(args.instance)
     try:
+        cfg = load_config(args.instance)
         if args.command == "install":
             install(cfg, set(args.parts) or None)
         elif args.command == "up":

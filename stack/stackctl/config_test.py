@@ -145,7 +145,7 @@ def test_manifest_filters_by_profile_and_switch(tmp_path: Path) -> None:
     assert names({"STACK_PROFILE": "test"}) == ["always"]
     assert names({"STACK_PROFILE": "dev", "WITH_SWITCHED": "false"}) == ["always", "dev-only"]
     assert names({"STACK_PROFILE": "test", "WITH_SWITCHED": "1"}) == ["always", "switched"]
-    assert len(load_manifest_all(manifest)) == 3
+    assert len(load_manifest_all({"STACK_PROFILE": "test"}, manifest)) == 3
 
 
 def test_only_a_superuser_service_gets_the_superuser_credentials(root: Path) -> None:

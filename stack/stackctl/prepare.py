@@ -9,11 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .config import ROOT, STACK, process_env
+from .config import ROOT, STACK, kafka_node_ports, kafka_nodes, process_env, replica_name
 from .proc import StackError, log, run, write_private
 
 
-def prepare_postgres(cfg: dict[str, str]) -> None:
+def prepare_postgres(cfg: dict[str, str], _replica: int = 1) -> None:
     """The cluster, owned by `postgres`: initdb once, our tuning included on every start."""
     state = Path(cfg["STATE_DIR"]) / "postgres"
     data = state / "data"
@@ -88,13 +88,17 @@ def run_as_postgres(cmd: list[str]) -> None:
         raise StackError(f"{shlex.join(cmd)} failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
-def kafka_properties(cfg: dict[str, str], data: Path) -> str:
-    """The single-node KRaft broker's server.properties, on the instance's loopback ports."""
-    port, cport = cfg["KAFKA_PORT"], cfg["KAFKA_CONTROLLER_PORT"]
+def kafka_properties(cfg: dict[str, str], data: Path, node: int = 1) -> str:
+    """Node `node`'s KRaft server.properties (combined broker and controller) on its own loopback
+    ports; the replication of Kafka's internal topics follows the node count."""
+    nodes = kafka_nodes(cfg)
+    port, cport = kafka_node_ports(cfg, node)
+    voters = ",".join(f"{i}@127.0.0.1:{kafka_node_ports(cfg, i)[1]}" for i in range(1, nodes + 1))
+    factor, min_isr = min(3, nodes), min(2, nodes)
     return f"""# Written by stack/stackctl/prepare.py on every start; edit that file, not this one.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{cport}
+node.id={node}
+controller.quorum.voters={voters}
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
 advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
@@ -102,9 +106,13 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs={data}
 num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+# {nodes} node(s): internal topics on min(3, nodes) replicas, writes need min(2, nodes) in sync.
+default.replication.factor={factor}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={factor}
+transaction.state.log.replication.factor={factor}
+transaction.state.log.min.isr={min_isr}
+unclean.leader.election.enable=false
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 # The broker's per-message cap; the consumer's own cap sits below it (see docs/events.md).
@@ -113,12 +121,44 @@ log.retention.check.interval.ms=60000
 """
 
 
-def prepare_kafka(cfg: dict[str, str]) -> None:
-    """Writes the broker's configuration on every start; formats its storage the first time."""
-    state = Path(cfg["STATE_DIR"]) / "kafka"
+# Written beside a node's data directory when it is formatted: the node count of its quorum.
+# A data directory without it was formatted before multi-node support, for one node.
+QUORUM_FILE = "quorum-nodes"
+
+
+def check_kafka_quorum(state: Path, data: Path, node: int, nodes: int) -> None:
+    """Fails when a node's formatted data belongs to another quorum size or node id: a KRaft
+    quorum cannot grow by configuration, and reformatting would drop the stored events."""
+    meta = data / "meta.properties"
+    if not meta.exists():
+        return
+    marker = state / QUORUM_FILE
+    found = int(marker.read_text().strip()) if marker.exists() else 1
+    stored_id = read_properties(meta).get("node.id", str(node))
+    if found == nodes and stored_id == str(node):
+        return
+    raise StackError(
+        f"Kafka node {state.name}: its data directory {data} was formatted as node {stored_id} "
+        f"of a {found}-node cluster, but KAFKA_NODES={nodes} makes it node {node} of {nodes}. "
+        f"Nothing is reformatted automatically: set KAFKA_NODES={found} again, or move to "
+        f'{nodes} node(s) as docs/operations.md ("Scaling out") describes'
+    )
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """key=value lines of a Java properties file (comments skipped)."""
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs if not key.startswith("#")}
+
+
+def prepare_kafka(cfg: dict[str, str], node: int = 1) -> None:
+    """Writes node `node`'s configuration on every start; formats its storage the first time."""
+    nodes = kafka_nodes(cfg)
+    state = Path(cfg["STATE_DIR"]) / replica_name("kafka", node)
     data = state / "data"
     data.mkdir(parents=True, exist_ok=True)
-    (state / "server.properties").write_text(kafka_properties(cfg, data))
+    check_kafka_quorum(state, data, node, nodes)
+    (state / "server.properties").write_text(kafka_properties(cfg, data, node))
     (state / "log4j2.yaml").write_text("""Configuration:
   Appenders:
     Console:
@@ -139,7 +179,7 @@ def prepare_kafka(cfg: dict[str, str]) -> None:
         level: WARN
 """)
     if not (data / "meta.properties").exists():
-        log("formatting the KRaft metadata directory")
+        log(f"{state.name}: formatting the KRaft metadata directory (node {node} of {nodes})")
         run(
             [
                 "java",
@@ -153,15 +193,17 @@ def prepare_kafka(cfg: dict[str, str]) -> None:
                 str(state / "server.properties"),
             ]
         )
+        (state / QUORUM_FILE).write_text(f"{nodes}\n")
 
 
 PREPARE = {"postgres": prepare_postgres, "kafka": prepare_kafka}
 
 
-def prepare_named(name: str, cfg: dict[str, str], stack: Path = STACK) -> None:
-    """Runs a service's prepare step: a built-in one, or stack/prepare_<name>.sh."""
+def prepare_named(name: str, cfg: dict[str, str], stack: Path = STACK, replica: int = 1) -> None:
+    """Runs a service's prepare step: a built-in one (for copy `replica`), or
+    stack/prepare_<name>.sh."""
     if name in PREPARE:
-        PREPARE[name](cfg)
+        PREPARE[name](cfg, replica)
         return
     # Later parts of the stack register their own prepare scripts: stack/prepare_<name>.sh
     script = stack / f"prepare_{name}.sh"

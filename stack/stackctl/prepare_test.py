@@ -106,3 +106,58 @@ def test_the_initdb_password_file_is_private_while_it_exists(
         os.umask(old)
     assert seen == [(0o600, "s3cret\n")]
     assert not (Path(cfg["STATE_DIR"]) / "postgres" / "pwfile").exists()
+
+
+def test_each_node_of_three_has_its_own_ports_and_all_voters(
+    cfg: dict[str, str], tmp_path: Path
+) -> None:
+    three = {**cfg, "KAFKA_NODES": "3"}
+    props = properties(prepare.kafka_properties(three, tmp_path / "data", 2))
+    assert props["node.id"] == "2"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19094,CONTROLLER://127.0.0.1:19095"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19094"
+    assert props["controller.quorum.voters"] == (
+        "1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097"
+    )
+    for key in ("offsets.topic.replication.factor", "transaction.state.log.replication.factor"):
+        assert props[key] == "3", key
+    assert props["default.replication.factor"] == "3"
+    assert props["transaction.state.log.min.isr"] == props["min.insync.replicas"] == "2"
+    assert props["unclean.leader.election.enable"] == "false"
+    single = properties(prepare.kafka_properties(cfg, tmp_path / "data"))
+    assert single["offsets.topic.replication.factor"] == single["min.insync.replicas"] == "1"
+
+
+def test_each_node_gets_its_own_formatted_directory(
+    cfg: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    formats: list[list[str]] = []
+    monkeypatch.setattr(prepare, "run", lambda cmd, **_: formats.append(cmd))
+    three = {**cfg, "KAFKA_NODES": "3"}
+    prepare.prepare_kafka(three, 3)
+    node_dir = Path(cfg["STATE_DIR"]) / "kafka-3"
+    assert formats[0][-1] == str(node_dir / "server.properties")
+    assert properties((node_dir / "server.properties").read_text())["node.id"] == "3"
+    assert (node_dir / prepare.QUORUM_FILE).read_text() == "3\n"
+    assert not (Path(cfg["STATE_DIR"]) / "kafka").exists()
+
+
+def test_data_formatted_for_another_node_count_is_refused_not_reformatted(
+    cfg: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    formats: list[list[str]] = []
+    monkeypatch.setattr(prepare, "run", lambda cmd, **_: formats.append(cmd))
+    data = Path(cfg["STATE_DIR"]) / "kafka" / "data"
+    data.mkdir(parents=True)
+    # formatted before multi-node support: no quorum file, so one node
+    (data / "meta.properties").write_text("node.id=1\ncluster.id=x\n")
+    with pytest.raises(prepare.StackError) as raised:
+        prepare.prepare_kafka({**cfg, "KAFKA_NODES": "3"}, 1)
+    message = str(raised.value)
+    assert f"{data} was formatted as node 1 of a 1-node cluster" in message
+    assert "KAFKA_NODES=3" in message and "set KAFKA_NODES=1 again" in message
+    assert "Scaling out" in message
+    assert formats == []
+    assert (data / "meta.properties").read_text() == "node.id=1\ncluster.id=x\n"
+    prepare.prepare_kafka(cfg, 1)  # the count it was formatted for passes
+    assert formats == []

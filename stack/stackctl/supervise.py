@@ -20,6 +20,7 @@ from .config import (
     load_manifest,
     load_manifest_all,
     process_env,
+    service_port,
     without_superuser,
 )
 from .install import install, needed_installs
@@ -104,32 +105,40 @@ def healthy(svc: dict, cfg: dict[str, str]) -> bool:
 
 def check_port(svc: dict, cfg: dict[str, str]) -> None:
     """Fails naming the owner when the service's port is taken."""
-    port_var = svc.get("port")
-    if port_var:
-        owner = port_owner(int(cfg[port_var]))
+    port_var, port = svc.get("port"), service_port(svc, cfg)
+    if port:
+        owner = port_owner(int(port))
         if owner:
+            derived = f"{port_var} + {svc['port_offset']}" if svc.get("port_offset") else port_var
             raise StackError(
-                f"{svc['name']}: port {cfg[port_var]} ({port_var}) is already taken by: "
+                f"{svc['name']}: port {port} ({derived}) is already taken by: "
                 f"{owner}\nStop that process or set {port_var} in .env"
             )
 
 
+Waiter = Callable[[], None]
+
+
 def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
     """Starts a daemon unless it runs; a taken port is named; waits for health."""
+    launch_daemon(svc, cfg)()
+
+
+def launch_daemon(svc: dict, cfg: dict[str, str]) -> Waiter:
+    """Starts a daemon unless it runs; returns the wait for its health (the nodes of a quorum
+    are all launched before any is waited for: none is healthy alone)."""
     if svc.get("supervised"):
-        start_supervised(svc, cfg)
-        return
+        return launch_supervised(svc, cfg)
     name = svc["name"]
     pidfile, logfile = paths(cfg, name)
     if running_pid(cfg, name):
         if healthy(svc, cfg):
             log(f"{name}: already running and healthy")
-            return
-        wait_healthy(svc, cfg)
-        return
+            return lambda: None
+        return lambda: wait_healthy(svc, cfg)
     check_port(svc, cfg)
     if svc.get("prepare"):
-        prepare_named(svc["prepare"], cfg)
+        prepare_named(svc["prepare"], cfg, replica=svc.get("replica", 1))
     env = service_env(svc, cfg)
     env["WEBSHOP_SERVICE"] = f"{cfg['STACK_INSTANCE']}/{name}"
     cmd = service_command(svc, cfg)
@@ -152,7 +161,7 @@ def start_daemon(svc: dict, cfg: dict[str, str]) -> None:
             **kwargs,
         )
     pidfile.write_text(f"{proc.pid}\n")
-    wait_healthy(
+    return lambda: wait_healthy(
         svc,
         cfg,
         lambda: None if proc.poll() is None else f"exited with code {proc.returncode}",
@@ -202,27 +211,27 @@ def supervised_failure(cfg: dict[str, str], name: str) -> str | None:
     return None
 
 
-def start_supervised(svc: dict, cfg: dict[str, str]) -> None:
-    """Starts a service under the instance's supervisord unless it runs; waits for health."""
+def launch_supervised(svc: dict, cfg: dict[str, str]) -> Waiter:
+    """Starts a service under the instance's supervisord unless it runs; returns the wait for
+    its health."""
     name = svc["name"]
     current = supervisor.info(cfg, name)
     failed = lambda: supervised_failure(cfg, name)  # noqa: E731
     if current is not None and current["statename"] in ("STARTING", "RUNNING", "BACKOFF"):
         if healthy(svc, cfg):
             log(f"{name}: already running and healthy")
-            return
-        wait_healthy(svc, cfg, failed)
-        return
+            return lambda: None
+        return lambda: wait_healthy(svc, cfg, failed)
     check_port(svc, cfg)
     if svc.get("prepare"):
-        prepare_named(svc["prepare"], cfg)
+        prepare_named(svc["prepare"], cfg, replica=svc.get("replica", 1))
     paths(cfg, name)
     ensure_supervisord(cfg)
     supervisor.write_spec(svc, cfg, supervised_env(svc, cfg))
     supervisor.load(cfg, name, supervisor.program_section(svc, cfg))
     log(f"{name}: starting (supervised)")
     supervisor.start(cfg, name)
-    wait_healthy(svc, cfg, failed)
+    return lambda: wait_healthy(svc, cfg, failed)
 
 
 def wait_healthy(
@@ -328,24 +337,44 @@ def wait_group_gone(name: str, pgid: int, timeout_s: float) -> None:
 
 def stop_daemon(svc: dict, cfg: dict[str, str]) -> None:
     """Stops a daemon's whole process group with its stop signal; SIGKILL after the timeout."""
+    signal_daemon(svc, cfg)()
+
+
+def signal_daemon(svc: dict, cfg: dict[str, str]) -> Waiter:
+    """Sends a daemon its stop signal; returns the wait until its process group is gone (the
+    nodes of a quorum are all signalled first: the last one alone cannot shut down cleanly)."""
     name = svc["name"]
     timeout_s = float(svc.get("stop_timeout_s", STOP_TIMEOUT_S))
     if svc.get("supervised"):
         # supervisord stops the group and keeps it down; its children may outlive the leader.
         pid = supervisor.stop(cfg, name)
-        if pid:
-            wait_group_gone(name, pid, timeout_s)
-        return
+        return (lambda: wait_group_gone(name, pid, timeout_s)) if pid else lambda: None
     pid = running_pid(cfg, name)
     if pid is None:
-        return
+        return lambda: None
     pidfile, _ = paths(cfg, name)
     sig = getattr(signal, svc.get("stop_signal", "SIGTERM"))
     log(f"{name}: stopping (pid {pid})")
     kill_group(pid, sig)
-    # The leader may exit before its children: wait until no process of the group remains.
-    wait_group_gone(name, pid, timeout_s)
-    pidfile.unlink(missing_ok=True)
+
+    def wait() -> None:
+        # The leader may exit before its children: wait until no process of the group remains.
+        wait_group_gone(name, pid, timeout_s)
+        pidfile.unlink(missing_ok=True)
+
+    return wait
+
+
+def replica_groups(services: list[dict]) -> list[list[dict]]:
+    """Services in order, the copies of one replicated service together in one group."""
+    groups: list[list[dict]] = []
+    for svc in services:
+        origin = svc.get("replica_of")
+        if origin and groups and groups[-1][0].get("replica_of") == origin:
+            groups[-1].append(svc)
+        else:
+            groups.append([svc])
+    return groups
 
 
 def up(cfg: dict[str, str], only: list[str]) -> None:
@@ -354,7 +383,7 @@ def up(cfg: dict[str, str], only: list[str]) -> None:
     if only:
         # A service named explicitly starts even when the instance's profile leaves it out
         # (the test instance runs no continuous workers unless a test asks for them).
-        everything = load_manifest_all()
+        everything = load_manifest_all(cfg)
         unknown = set(only) - {s["name"] for s in everything}
         if unknown:
             raise StackError(
@@ -363,19 +392,22 @@ def up(cfg: dict[str, str], only: list[str]) -> None:
             )
         services = [s for s in everything if s["name"] in only]
     install(cfg, needed_installs(services))
-    for svc in services:
-        if svc["kind"] == "daemon":
-            start_daemon(svc, cfg)
+    for group in replica_groups(services):
+        if group[0]["kind"] == "daemon":
+            for wait in [launch_daemon(svc, cfg) for svc in group]:
+                wait()
         else:
-            run_job(svc, cfg)
+            for svc in group:
+                run_job(svc, cfg)
     log(f"instance {cfg['STACK_INSTANCE']} is up")
 
 
 def down(cfg: dict[str, str]) -> None:
     """Stops every daemon this instance started, in reverse order; data is kept."""
-    for svc in reversed(load_manifest_all()):
-        if svc["kind"] == "daemon":
-            stop_daemon(svc, cfg)
+    for group in reversed(replica_groups(load_manifest_all(cfg))):
+        if group[0]["kind"] == "daemon":
+            for wait in [signal_daemon(svc, cfg) for svc in reversed(group)]:
+                wait()
     if "SUPERVISOR_VENV" in cfg:
         stop_daemon(supervisord_service(cfg), cfg)
     log(f"instance {cfg['STACK_INSTANCE']} is down (data kept in {cfg['STATE_DIR']})")

@@ -29,6 +29,8 @@ const configSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).default("127.0.0.1:9092"),
   ORDER_EVENTS_TOPIC: z.string().min(1).default("order_events"),
   CONSUMER_GROUP: z.string().min(1).default("order-events-loader"),
+  // Each replica its own client id, so `make status` tells the group's members apart.
+  CONSUMER_CLIENT_ID: z.string().min(1).default("order-events-consumer"),
   // Kafka's broker accepts 6 s to 30 min; short values let a restarted consumer rejoin sooner.
   CONSUMER_SESSION_TIMEOUT_MS: intFromEnv(6_000, 1_800_000).default(30_000),
   CONSUMER_HEARTBEAT_INTERVAL_MS: intFromEnv(100, 60_000).default(3_000),
@@ -71,7 +73,7 @@ export async function run(logger: Logger): Promise<number> {
     return 0;
   }
   const kafka = await createKafka(config.KAFKA_BROKERS, {
-    clientId: "order-events-consumer",
+    clientId: config.CONSUMER_CLIENT_ID,
     logger,
   });
   const consumer = await startConsumer(kafka, pool, {
