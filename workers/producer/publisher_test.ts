@@ -1,7 +1,12 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
-import * as kafkajsModule from "kafkajs";
 import type { ProducerRecord, RecordMetadata } from "kafkajs";
 import { createLogger } from "../shared/mod.ts";
+import {
+  gaveUp,
+  KafkaJSConnectionError,
+  protocolError,
+  refused,
+} from "../shared/kafka_errors_testing.ts";
 import { fallbackCatalog } from "./catalog.ts";
 import { MessageStream } from "./chaos.ts";
 import { OrderSimulator } from "./lifecycle.ts";
@@ -10,23 +15,9 @@ import { newManifest, publish, type PublishOptions } from "./publisher.ts";
 import { Random } from "./random.ts";
 import type { ProducerSession } from "./session.ts";
 
-// kafkajs is CommonJS and spreads its error classes into module.exports: Deno finds them on the
-// default export only.
-const kafkajs = (kafkajsModule as unknown as { default: typeof kafkajsModule }).default;
-const {
-  KafkaJSConnectionError,
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
-} = kafkajs;
-
-/** A broker error as kafkajs builds it, wrapped as its retrier rejects it. */
-function brokerError(type: string, code: number, retriable: boolean): Error {
-  const error = new KafkaJSProtocolError(
-    Object.assign(new Error(type), { type, code, retriable }),
-  );
-  return Reflect.construct(KafkaJSNonRetriableError, [error, { cause: error }]);
-}
+/** A broker error as kafkajs' retrier rejects it without retrying. */
+const brokerError = (type: string, code: number, retriable: boolean): Error =>
+  refused(protocolError(type, code, retriable));
 
 /** One step of the fake session: fail, answer only some partitions, or answer all. */
 type Step = Error | { onlyPartitions: (partition: number) => boolean } | "ok";
@@ -92,10 +83,7 @@ const warnings = (lines: Array<{ level: string; msg: string }>) =>
 
 Deno.test("publish resends a batch after a retriable failure and counts the resend", async () => {
   const { stream, manifest, lines, options } = setUp("resend");
-  const outage = Reflect.construct(KafkaJSNumberOfRetriesExceeded, [
-    new KafkaJSConnectionError("Connection error: connect ECONNREFUSED"),
-    { retryCount: 5 },
-  ]);
+  const outage = gaveUp(new KafkaJSConnectionError("Connection error: connect ECONNREFUSED"));
   const { session, sends, calls } = fakeSession([outage]);
   await publish(session, stream, manifest, options);
   assertEquals(calls, ["send", "send"], "the batch went again, on the same producer");

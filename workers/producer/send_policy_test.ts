@@ -1,27 +1,18 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import * as kafkajsModule from "kafkajs";
 import { RetriableError } from "../shared/mod.ts";
-import { decideAfterSendFailure, producerStateError } from "./send_policy.ts";
-
-// kafkajs is CommonJS and spreads its error classes into module.exports: Deno finds them on the
-// default export only.
-const kafkajs = (kafkajsModule as unknown as { default: typeof kafkajsModule }).default;
-const {
+import {
+  gaveUp,
   KafkaJSConnectionError,
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
-} = kafkajs;
+  protocolError,
+  refused,
+} from "../shared/kafka_errors_testing.ts";
+import { decideAfterSendFailure, producerStateError } from "./send_policy.ts";
 
 /** A broker error code as kafkajs' retrier rejects it: the protocol error under a wrapper. */
 function fromBroker(type: string, code: number, retriable: boolean): Error {
-  const error = new KafkaJSProtocolError(
-    Object.assign(new Error(type), { type, code, retriable }),
-  );
-  return retriable
-    ? Reflect.construct(KafkaJSNumberOfRetriesExceeded, [error, { retryCount: 5 }])
-    : Reflect.construct(KafkaJSNonRetriableError, [error, { cause: error }]);
+  const error = protocolError(type, code, retriable);
+  return retriable ? gaveUp(error) : refused(error);
 }
 
 const plenty = { attempt: 1, remainingMs: 60_000 };
