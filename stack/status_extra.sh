@@ -8,8 +8,16 @@
 #   - dead-letter depth: dead letters not yet replayed, per error class
 #   - the last reconciliation result: the reconciliation tests of the last batch dbt build
 #   - the streaming consumer's own status (deno task stream:status), when it exists
+# and before them the Kafka nodes, the controller quorum and under-replicated partitions
+# (stack/kafka_status.ts).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# --- Kafka ------------------------------------------------------------------------------------
+echo
+kafka_status="$(timeout 30 "${DENO_BIN:-deno}" run --allow-net --allow-env --allow-run=java \
+  --allow-sys stack/kafka_status.ts 2>/dev/null)"
+printf '%s\n' "${kafka_status:-kafka (status unavailable)}"
 
 echo
 echo "pipeline"

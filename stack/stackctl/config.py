@@ -76,6 +76,7 @@ def load_config(instance: str, root: Path = ROOT) -> dict[str, str]:
             "PGUSER": cfg["POSTGRES_USER"],
             "PGPASSWORD": cfg["POSTGRES_PASSWORD"],
             "KAFKA_BROKERS": kafka_brokers(cfg),
+            "KAFKA_CONTROLLERS": kafka_brokers(cfg, controller=True),
             "FAKESTORE_BASE_URL": cfg.get("FAKESTORE_BASE_URL", "").replace(
                 "127.0.0.1:3000", f"127.0.0.1:{cfg['FAKESTORE_PORT']}"
             ),
@@ -177,9 +178,9 @@ def kafka_node_ports(cfg: dict[str, str], node: int) -> tuple[int, int]:
     return int(cfg["KAFKA_PORT"]) + offset, int(cfg.get("KAFKA_CONTROLLER_PORT", "0")) + offset
 
 
-def kafka_brokers(cfg: dict[str, str]) -> str:
-    """The bootstrap list: every node's broker listener."""
-    ports = (kafka_node_ports(cfg, node)[0] for node in range(1, kafka_nodes(cfg) + 1))
+def kafka_brokers(cfg: dict[str, str], controller: bool = False) -> str:
+    """The bootstrap list: every node's broker (or controller) listener, node 1 first."""
+    ports = (kafka_node_ports(cfg, node)[controller] for node in range(1, kafka_nodes(cfg) + 1))
     return ",".join(f"127.0.0.1:{port}" for port in ports)
 
 

@@ -83,6 +83,9 @@ def test_brokers_list_every_node_on_its_port(tmp_path: Path) -> None:
     assert kafka_brokers(settings(tmp_path, KAFKA_NODES="3")) == (
         "127.0.0.1:49092,127.0.0.1:49094,127.0.0.1:49096"
     )
+    assert kafka_brokers(settings(tmp_path, KAFKA_NODES="3"), controller=True) == (
+        "127.0.0.1:49093,127.0.0.1:49095,127.0.0.1:49097"
+    )
 
 
 @pytest.mark.parametrize("value", ["2", "4", "0", "three", "-1"])

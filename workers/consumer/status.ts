@@ -1,15 +1,22 @@
 /**
  * `main.ts status [--json]`, the streaming status for `make status`: per partition of ORDER_EVENTS_TOPIC, the broker's end
  * offset, the next offset PostgreSQL holds for CONSUMER_GROUP (the truth: lag is counted from
- * it), the group's committed offset in Kafka (a hint), and the lag; then landed, dead-letter
- * and duplicate counts and the last landed time. Exit 1 when Kafka or PostgreSQL is unreachable
- * or a stored offset lies beyond its partition's log end.
+ * it), the group's committed offset in Kafka (a hint), the lag and the group member that owns
+ * it; then each member's partitions, landed, dead-letter and duplicate counts and the last
+ * landed time. Exit 1 when Kafka or PostgreSQL is unreachable or a stored offset lies beyond
+ * its partition's log end; a group the broker cannot describe (yet) is named, not fatal.
  *
  *   deno task stream:status [--json]
  */
 import { logLevel } from "kafkajs";
 import { z } from "zod";
 import { createKafka, createPool, type Logger, parseConfig, pgEnv } from "../shared/mod.ts";
+import {
+  memberLines,
+  type MemberPartitions,
+  memberPartitions,
+  ownerByPartition,
+} from "./group_members.ts";
 
 interface PartitionStatus {
   partition: number;
@@ -18,6 +25,8 @@ interface PartitionStatus {
   landed_offset: number | null;
   kafka_committed: number | null;
   lag: number;
+  /** The group member that owns the partition: "client id (host)". */
+  owner: string | null;
   /** PostgreSQL's stored offset lies beyond the log end: the consumer stops on it. */
   beyond_log_end: boolean;
 }
@@ -31,12 +40,18 @@ interface TableStatus {
   duplicates: number;
 }
 
+/** The group as the broker describes it, or why it could not be read. */
+type GroupView = { state: string; members: MemberPartitions[] } | { error: string };
+
 async function kafkaStatus(
   logger: Logger,
   brokers: string,
   topic: string,
   group: string,
-): Promise<Array<Omit<PartitionStatus, "landed_offset" | "lag" | "beyond_log_end">>> {
+): Promise<{
+  partitions: Array<Omit<PartitionStatus, "landed_offset" | "lag" | "beyond_log_end" | "owner">>;
+  group: GroupView;
+}> {
   const admin = (await createKafka(brokers, {
     clientId: "stream-status",
     logger,
@@ -46,8 +61,20 @@ async function kafkaStatus(
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return ends.map((end) => {
+    let committed: Awaited<ReturnType<typeof admin.fetchOffsets>>[number] | undefined;
+    let view: GroupView;
+    try {
+      // The group's coordinator may still move (a node down, __consumer_offsets just created).
+      [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const described = (await admin.describeGroups([group])).groups[0];
+      view = {
+        state: described?.state ?? "Unknown",
+        members: memberPartitions(described?.members ?? [], topic),
+      };
+    } catch (error) {
+      view = { error: (error as Error).message };
+    }
+    const partitions = ends.map((end) => {
       const offset = committed?.partitions.find((p) => p.partition === end.partition)?.offset;
       return {
         partition: end.partition,
@@ -56,6 +83,7 @@ async function kafkaStatus(
         kafka_committed: offset === undefined || Number(offset) < 0 ? null : Number(offset),
       };
     }).sort((a, b) => a.partition - b.partition);
+    return { partitions, group: view };
   } finally {
     await admin.disconnect();
   }
@@ -122,10 +150,13 @@ export async function status(logger: Logger, args: readonly string[]): Promise<n
     return null;
   });
 
-  const partitions: PartitionStatus[] = (kafka ?? []).map((p) => {
+  const view: GroupView = kafka?.group ?? { error: "Kafka unreachable" };
+  const owners = "members" in view ? ownerByPartition(view.members) : new Map<number, string>();
+  const partitions: PartitionStatus[] = (kafka?.partitions ?? []).map((p) => {
     const landed = stored.get(p.partition) ?? null;
     return {
       ...p,
+      owner: owners.get(p.partition) ?? null,
       landed_offset: landed,
       lag: Math.max(0, p.end_offset - Math.max(landed ?? 0, p.start_offset)),
       beyond_log_end: landed !== null && landed > p.end_offset,
@@ -147,6 +178,9 @@ export async function status(logger: Logger, args: readonly string[]): Promise<n
         group,
         partitions,
         total_lag: totalLag,
+        group_state: "state" in view ? view.state : null,
+        members: "members" in view ? view.members : null,
+        group_error: "error" in view && kafka ? view.error : null,
         tables,
         problems: [...problems, ...beyond],
       }),
@@ -154,15 +188,22 @@ export async function status(logger: Logger, args: readonly string[]): Promise<n
   } else {
     const lines = [`stream ${topic} -> PostgreSQL (consumer group ${group})`];
     if (kafka) {
-      lines.push("  partition   end_offset  landed(pg)  committed(kafka)      lag");
+      lines.push("  partition   end_offset  landed(pg)  committed(kafka)      lag  owner");
       for (const p of partitions) {
         lines.push(
           `  ${String(p.partition).padStart(9)} ${String(p.end_offset).padStart(12)} ${
             String(p.landed_offset ?? "-").padStart(11)
-          } ${String(p.kafka_committed ?? "-").padStart(17)} ${String(p.lag).padStart(8)}`,
+          } ${String(p.kafka_committed ?? "-").padStart(17)} ${String(p.lag).padStart(8)}  ${
+            p.owner ?? "-"
+          }`,
         );
       }
       lines.push(`  total lag: ${totalLag}`);
+      if ("members" in view) {
+        lines.push(...memberLines(group, view.state, view.members).map((line) => `  ${line}`));
+      } else {
+        lines.push(`  group ${group}: not described (${view.error})`);
+      }
     }
     if (tables) {
       const ago = tables.last_landed_at
