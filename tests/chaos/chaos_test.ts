@@ -18,13 +18,18 @@ failoverTest("SIGKILL the active controller mid-stream, restart it: 0 lost, 0 do
   rate: 500,
   seconds: 25,
   disrupt: async (context) => {
-    const controller = await activeController();
-    context.say(`node ${controller} is the active controller`);
-    await killNode(context, controller, async () => {
-      let next = controller;
-      await waitFor(async () => (next = await activeController()) !== controller, {
+    let controller: number | null = null;
+    await waitFor(async () => (controller = await activeController()) !== null, {
+      timeoutMs: 30_000,
+      message: "the quorum named no active controller",
+    });
+    const killed = controller!;
+    context.say(`node ${killed} is the active controller`);
+    await killNode(context, killed, async () => {
+      let next: number | null = null;
+      await waitFor(async () => ![null, killed].includes(next = await activeController()), {
         timeoutMs: 60_000,
-        message: `no new controller after node ${controller} was killed`,
+        message: `no new controller after node ${killed} was killed`,
         intervalMs: 500,
       });
       context.say(`node ${next} is the active controller now`);

@@ -4,7 +4,7 @@
  * partitions are under-replicated, and each node's stack service name (node 1 is `kafka`,
  * node i is `kafka-i`).
  */
-import { env, kafka } from "../streaming/helpers.ts";
+import { env, kafka, REPO } from "../streaming/helpers.ts";
 
 /** The stack service name of Kafka node `id`. */
 export function nodeName(id: number): string {
@@ -69,31 +69,20 @@ export async function groupCoordinator(group: string): Promise<number> {
   return leaders.get(partition)!;
 }
 
-/** The active controller's node id, as the KRaft quorum reports it (MetadataQuorumCommand). */
-export async function activeController(): Promise<number> {
-  const nodes = Number(env.KAFKA_NODES ?? 1);
-  // Any live node's controller port answers; try them in turn (one may be the node just killed).
-  const failures: string[] = [];
-  for (let i = 0; i < nodes; i++) {
-    const address = `127.0.0.1:${Number(env.KAFKA_CONTROLLER_PORT) + 2 * i}`;
-    const output = await new Deno.Command("java", {
-      args: [
-        "-Xmx64m",
-        "-cp",
-        `${env.KAFKA_LIBS}/*`,
-        "org.apache.kafka.tools.MetadataQuorumCommand",
-        "--bootstrap-controller",
-        address,
-        "describe",
-        "--status",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(output.stdout);
-    const leader = /^LeaderId:\s+(\d+)/m.exec(text)?.[1];
-    if (output.success && leader !== undefined) return Number(leader);
-    failures.push(`${address}: ${new TextDecoder().decode(output.stderr).slice(-300)}`);
-  }
-  throw new Error(`No controller answered DescribeQuorum:\n${failures.join("\n")}`);
+/**
+ * The active controller's node id, as the KRaft quorum reports it (Kafka's own Admin client:
+ * stack/kafka/QuorumStatus.java, which `make status` runs too); null while none is elected or
+ * the quorum does not answer.
+ */
+export async function activeController(): Promise<number | null> {
+  const output = await new Deno.Command("java", {
+    args: ["-cp", `${env.KAFKA_LIBS}/*`, "stack/kafka/QuorumStatus.java", env.KAFKA_BROKERS!],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  if (!output.success || !text.startsWith("{")) return null;
+  const leader = (JSON.parse(text) as { leader_id: number }).leader_id;
+  return leader >= 0 ? leader : null;
 }

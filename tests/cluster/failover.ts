@@ -14,6 +14,7 @@ import {
   createTopic,
   deleteTopics,
   env,
+  type ProducerRun,
   startProducer,
   startService,
   stopService,
@@ -78,6 +79,23 @@ export class StallMeter {
   }
 }
 
+/** The producer's most frequent warning and error messages, counted (`Send failed… ×2; …`). */
+export function warningSummary(log: string): string {
+  const counts = new Map<string, number>();
+  for (const line of log.split("\n")) {
+    try {
+      const { level, msg } = JSON.parse(line) as { level?: string; msg?: string };
+      if ((level === "warn" || level === "error") && msg) {
+        counts.set(msg, (counts.get(msg) ?? 0) + 1);
+      }
+    } catch {
+      // not a log line
+    }
+  }
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return top.map(([msg, n]) => `${msg} ×${n}`).join("; ");
+}
+
 /** Waits until no partition of `topic` is led by `node` (the controller moved them). */
 export async function waitLeadersMoved(topic: string, node: number): Promise<void> {
   await waitFor(async () => ![...(await partitionLeaders(topic)).values()].includes(node), {
@@ -128,7 +146,7 @@ export function failoverTest(title: string, options: FailoverOptions): void {
 export async function failover(options: FailoverOptions): Promise<Manifest> {
   const { topic, group } = streamNames(options.name);
   const consumers: ConsumerProcess[] = [];
-  let producer: ReturnType<typeof startProducer> | undefined;
+  let producer: ProducerRun | undefined;
   const started = performance.now();
   const say = (line: string) =>
     console.log(
@@ -186,6 +204,7 @@ export async function failover(options: FailoverOptions): Promise<Manifest> {
       `0 lost, 0 doubled of ${manifest.acknowledged.valid} events; no partition ` +
         "under-replicated",
     );
+    say(`producer warnings: ${warningSummary(await producer.log) || "none"}`);
     console.log(
       `STALL ${options.name}: longest wait between acknowledged sends ` +
         `${manifest.longest_ack_gap_ms} ms, between committed consumer batches ${landingGapMs} ms ` +
@@ -194,6 +213,8 @@ export async function failover(options: FailoverOptions): Promise<Manifest> {
     );
     return manifest;
   } finally {
+    // A run that failed early leaves the producer running: its failure is not this one's.
+    producer?.finished.catch(() => {});
     producer?.kill("SIGKILL");
     for (const consumer of consumers) consumer.kill("SIGKILL");
     await deleteTopics(topic);

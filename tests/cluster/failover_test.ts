@@ -12,7 +12,7 @@ failoverTest("SIGKILL the broker leading the most partitions mid-stream, restart
   name: "leader_kill",
   consumers: 1,
   rate: 500,
-  seconds: 20,
+  seconds: 25,
   disrupt: async (context) => {
     await killNode(context, (await busiestLeader(context.topic)).node);
   },

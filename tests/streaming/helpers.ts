@@ -160,11 +160,18 @@ export function workerCommand(
   });
 }
 
-/** The producer CLI as a child process; `finished` is its manifest once it exits 0. */
-export function startProducer(
-  topic: string,
-  args: string[],
-): { pid: number; finished: Promise<Manifest>; kill: (signal: Deno.Signal) => void } {
+/** The producer CLI as a child process, and what it says. */
+export interface ProducerRun {
+  pid: number;
+  /** Its manifest once it exits 0; rejects with its log tail otherwise. */
+  finished: Promise<Manifest>;
+  /** Its log (warnings and errors) once it has exited. */
+  log: Promise<string>;
+  kill: (signal: Deno.Signal) => void;
+}
+
+/** Starts the producer CLI (LOG_LEVEL warn) on `topic` with `args`. */
+export function startProducer(topic: string, args: string[]): ProducerRun {
   const manifestPath = Deno.makeTempFileSync({ prefix: "manifest_", suffix: ".json" });
   const child = workerCommand("producer/main.ts", [
     "--topic",
@@ -175,12 +182,13 @@ export function startProducer(
     "fallback",
     ...args,
   ], { write: true, env: { LOG_LEVEL: "warn" }, stdout: "piped", stderr: "piped" }).spawn();
+  const exited = child.output();
+  const log = exited.then((output) => new TextDecoder().decode(output.stderr));
   const finished = (async () => {
-    const output = await child.output();
+    const output = await exited;
     try {
       if (!output.success) {
-        const stderr = new TextDecoder().decode(output.stderr).slice(-3000);
-        throw new Error(`Producer failed (exit ${output.code}):\n${stderr}`);
+        throw new Error(`Producer failed (exit ${output.code}):\n${(await log).slice(-3000)}`);
       }
       return JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
     } finally {
@@ -194,7 +202,7 @@ export function startProducer(
       // already gone
     }
   };
-  return { pid: child.pid, finished, kill };
+  return { pid: child.pid, finished, log, kill };
 }
 
 /** Runs the producer CLI to completion and returns its manifest. */

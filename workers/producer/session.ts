@@ -24,6 +24,9 @@ export interface ProducerSession {
 /**
  * kafkajs' own retries per send: about 10 s of a broker outage, then the publisher decides
  * (resend, recreate or give up within its budget), so a send never hangs without a decision.
+ * kafkajs warns once per producer that limited retries "may invalidate EoS guarantees": the
+ * publisher's resend goes through the same producer with the same sequence numbers (kafkajs
+ * rolls them back on failure), so the broker still drops a batch it already has.
  */
 const SEND_RETRY = { retries: 5, initialRetryTime: 300, maxRetryTime: 3_000 } as const;
 
