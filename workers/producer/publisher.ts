@@ -125,6 +125,7 @@ class BatchSender {
     let pending = messages;
     for (let attempt = 1;; attempt++) {
       let failure: unknown;
+      let partial = false;
       try {
         if (this.#recreate) {
           await this.#session.recreate();
@@ -149,6 +150,7 @@ class BatchSender {
         this.#acknowledged(pending.filter((_, index) => !missing.has(partitions[index]!)));
         if (missing.size === 0) return;
         pending = pending.filter((_, index) => missing.has(partitions[index]!));
+        partial = true;
         failure = new RetriableError(
           `The answer to a send to topic ${topic} left partitions ${
             [...missing].sort((a, b) => a - b).join(", ")
@@ -177,6 +179,8 @@ class BatchSender {
       logger.warn(
         decision.action === "recreate"
           ? "Producer state broken, recreating the producer and resending"
+          : partial
+          ? "Answer left partitions unacknowledged, resending their messages"
           : "Send failed, resending",
         {
           attempt,
