@@ -9,7 +9,7 @@ EXEC := $(STACK) exec --
 AS_LOADER := env PGUSER=loader PGPASSWORD="$${LOADER_PASSWORD}"
 
 .PHONY: help up down status logs demo test lint extract transform docs bench clean relock \
-        dlq-replay migrate full-refresh secrets install
+        dlq-replay migrate full-refresh secrets install chaos
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ demo: ## From a fresh clone: install, start, run the whole pipeline, print the a
 
 test: ## Run every test suite against an isolated stack (own ports and data)
 	@$(PY) -m stack.stackctl.testrun $(SUITES)
+
+chaos: ## Opt-in failover chaos (not in make test): kill the controller, stop the group coordinator
+	@$(PY) -m stack.stackctl.testrun chaos
 
 lint: ## deno fmt --check, deno lint, deno check, sqlfluff, ruff
 	@bash stack/lint.sh

@@ -2,15 +2,19 @@
 
 1. Brings up the `test` instance (stack/instances/test.env: own ports, own data directory, no
    continuous workers) from a clean state, so a user's running `dev` stack is never touched.
+   A suite with `"instance": "cluster"` runs in that instance instead: each instance is brought
+   up (only the services suites.json's `instances` leaves in) for its suites alone, after the
+   previous one is down, so two stacks never share the machine.
 2. Gives each suite a fresh database named after it (dropped, re-created and migrated), so
    suites never depend on one another's leftovers, then runs the suite's command with a hard
    timeout and the instance environment.
 3. Prints each suite's wall time and counts (and dbt's built nodes on a line of their own),
    tears the instance down, and ends with one line `N passed, N failed, N skipped` (tests, as
-   counted from each suite's own runner: see summary.py).
+   counted from each suite's own runner: see summary.py). An opt-in suite (`"opt_in"`: how to
+   run it, e.g. `make chaos`) runs only when named, and the summary lists it as not run.
 
   python3 -m stack.stackctl.testrun [SUITE...] [--keep]
-  (--keep: reuse a running test instance and leave it up)
+  (--keep: reuse a running instance and leave it up)
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ROOT, load_config, process_env
+from .config import ROOT, load_config, load_manifest, process_env
 from .install import install
 from .proc import StackError
 from .secrets import prepare_secrets
@@ -141,21 +145,37 @@ def report(result: SuiteResult) -> None:
         print(f"----- {result.name} (last 150 lines) -----\n{tail}\n-----", flush=True)
 
 
-def main(argv: list[str]) -> int:
-    """Runs the chosen suites (every suite when none is named); exit 0 only when all passed."""
-    keep = "--keep" in argv
-    wanted = [a for a in argv if not a.startswith("--")]
-    suites = json.loads((ROOT / "tests" / "suites.json").read_text())["suites"]
-    unknown = set(wanted) - {s["name"] for s in suites}
-    if unknown:
-        print(f"[test] unknown suite(s): {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
+def plan(
+    suites: list[dict], wanted: list[str], default_instance: str
+) -> tuple[list[tuple[str, list[dict]]], list[dict]]:
+    """The suites to run grouped by instance (the default instance first, then in file order),
+    and the opt-in suites left out (those not named)."""
     if wanted:
-        suites = [s for s in suites if s["name"] in wanted]
-    # STACK_TEST_INSTANCE=bench runs the suites in another isolated instance (e.g. while a
-    # developer keeps the `test` instance busy); the default is `test`.
-    cfg = load_config(os.environ.get("STACK_TEST_INSTANCE", "test"))
-    total_started = time.monotonic()
+        chosen, left_out = [s for s in suites if s["name"] in wanted], []
+    else:
+        chosen = [s for s in suites if not s.get("opt_in")]
+        left_out = [s for s in suites if s.get("opt_in")]
+    groups: dict[str, list[dict]] = {}
+    for suite in chosen:
+        groups.setdefault(suite.get("instance", default_instance), []).append(suite)
+    order = sorted(groups, key=lambda name: name != default_instance)
+    return [(name, groups[name]) for name in order], left_out
+
+
+def instance_services(cfg: dict[str, str], settings: dict) -> list[str]:
+    """The services to bring up: the instance's own, minus those `settings` leaves out (an
+    empty list means all of them, as `up` reads it)."""
+    without = set(settings.get("without", []))
+    if not without:
+        return []
+    return [svc["name"] for svc in load_manifest(cfg) if svc["name"] not in without]
+
+
+def run_instance(
+    instance: str, suites: list[dict], settings: dict, keep: bool
+) -> list[SuiteResult]:
+    """Brings `instance` up, runs its suites, takes it down (unless --keep); their results."""
+    cfg = load_config(instance)
     results: list[SuiteResult] = []
     logdir = Path(cfg["STATE_DIR"]).parent / f"{cfg['STACK_INSTANCE']}-test-logs"
     try:
@@ -168,12 +188,15 @@ def main(argv: list[str]) -> int:
         try:
             install(cfg)  # every tool, Airflow's virtualenv included (DAG tests)
             prepare_secrets(cfg)
-            up(cfg, [])
+            up(cfg, instance_services(cfg, settings))
         except StackError as error:
-            print(f"[test] the test stack did not come up: {error}", flush=True)
-            print(Counts(failed=1).line())
-            return 1
-        print(f"[test] stack up in {time.monotonic() - started:.0f}s; logs in {logdir}", flush=True)
+            print(f"[test] the {instance} stack did not come up: {error}", flush=True)
+            reason = f"instance {instance} did not come up"
+            return [SuiteResult(f"({instance} up)", Counts(failed=1), 0.0, str(error), reason)]
+        print(
+            f"[test] {instance} stack up in {time.monotonic() - started:.0f}s; logs in {logdir}",
+            flush=True,
+        )
         for suite in suites:
             print(
                 f"[test] {suite['name']}: running (timeout {suite.get('timeout_s', 600)}s)",
@@ -184,6 +207,11 @@ def main(argv: list[str]) -> int:
     finally:
         if not keep:
             down(cfg)
+    return results
+
+
+def summary(results: list[SuiteResult], left_out: list[dict], wall: float) -> Counts:
+    """The closing table: a row per suite run, a row per opt-in suite not run, the totals."""
     print("\n[test] suite                 passed  failed skipped   wall")
     total = Counts()
     for r in results:
@@ -192,8 +220,33 @@ def main(argv: list[str]) -> int:
             f" {r.elapsed:>6.0f}s"
         )
         total.merge(r.tests)
-    print(f"[test] total wall time {time.monotonic() - total_started:.0f}s")
+    for suite in left_out:
+        print(f"[test] {suite['name']:<20} not run (opt-in: {suite['opt_in']})")
+    print(f"[test] total wall time {wall:.0f}s")
     print(total.line())
+    return total
+
+
+def main(argv: list[str]) -> int:
+    """Runs the chosen suites (every suite but the opt-in ones when none is named); exit 0 only
+    when all passed."""
+    keep = "--keep" in argv
+    wanted = [a for a in argv if not a.startswith("--")]
+    spec = json.loads((ROOT / "tests" / "suites.json").read_text())
+    suites = spec["suites"]
+    unknown = set(wanted) - {s["name"] for s in suites}
+    if unknown:
+        print(f"[test] unknown suite(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    # STACK_TEST_INSTANCE=bench runs the suites in another isolated instance (e.g. while a
+    # developer keeps the `test` instance busy); the default is `test`.
+    groups, left_out = plan(suites, wanted, os.environ.get("STACK_TEST_INSTANCE", "test"))
+    total_started = time.monotonic()
+    results: list[SuiteResult] = []
+    for instance, chosen in groups:
+        settings = spec.get("instances", {}).get(instance, {})
+        results += run_instance(instance, chosen, settings, keep)
+    total = summary(results, left_out, time.monotonic() - total_started)
     return 0 if total.failed == 0 and results else 1
 
 

@@ -4,16 +4,18 @@
  * child process with its sustained landing rate measured from its committed offsets.
  */
 import process from "node:process";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 // @ts-types="@types/pg"
 import pg from "pg";
 import { createLogger } from "../../workers/shared/mod.ts";
 import { fallbackCatalog } from "../../workers/producer/catalog.ts";
 import { MessageStream } from "../../workers/producer/chaos.ts";
 import { OrderSimulator } from "../../workers/producer/lifecycle.ts";
+import { keyPartitioner } from "../../workers/producer/partitions.ts";
 import { newManifest, publish } from "../../workers/producer/publisher.ts";
 import { Random } from "../../workers/producer/random.ts";
 import { topicSettings } from "../../stack/topic_settings.ts";
+import { KafkaProducerSession, topicPartitionCount } from "../../workers/producer/session.ts";
 
 const env = Deno.env.toObject();
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -142,13 +144,8 @@ export async function produce(
     latePct: 0,
     malformedPct: 0,
   });
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-  });
-  await producer.connect();
+  const partitionOf = keyPartitioner(await topicPartitionCount(kafka, topic));
+  const session = await KafkaProducerSession.open(kafka, logger);
   const manifest = newManifest({
     topic,
     seed,
@@ -156,16 +153,17 @@ export async function produce(
     chaos: { duplicate_pct: 0, late_pct: 0, malformed_pct: 0 },
   });
   const started = performance.now();
-  await publish(producer, stream, manifest, {
+  await publish(session, stream, manifest, {
     topic,
     rate: options.rate,
+    partitionOf,
     count: options.count,
     durationS: options.seconds,
     maxBatch: 2_000,
     keepIds: false,
     logger,
   });
-  await producer.disconnect();
+  await session.disconnect();
   return { sent: manifest.acknowledged.total, ms: performance.now() - started };
 }
 

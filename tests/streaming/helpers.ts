@@ -9,6 +9,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import process from "node:process";
 import type { Manifest } from "../../workers/producer/publisher.ts";
+import { topicSettings } from "../../stack/topic_settings.ts";
 
 export const env: Readonly<Record<string, string>> = Deno.env.toObject();
 
@@ -22,13 +23,16 @@ const BROKERS = (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 
 /** True only in the isolated test instance: the tests that restart services need it. */
 export const isTestInstance = env.STACK_INSTANCE === "test";
+/** Instances whose services the tests may stop and start: the isolated ones. */
+const ISOLATED_INSTANCES = new Set(["test", "cluster"]);
 
 /** A name no other test (or run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 6)}`;
 }
 
-function kafka(): Kafka {
+/** A kafkajs client of this instance's brokers (for admin calls). */
+export function kafka(): Kafka {
   return new Kafka({
     clientId: "streaming-tests",
     brokers: BROKERS,
@@ -37,14 +41,18 @@ function kafka(): Kafka {
   });
 }
 
-/** Creates `topic` with `partitions` partitions. */
+/** Creates `topic` with `partitions` partitions, replicated as order_events is on this cluster. */
 export async function createTopic(topic: string, partitions = 6): Promise<void> {
+  const { replicationFactor, configEntries } = topicSettings(
+    Number(env.KAFKA_NODES ?? 1),
+    3_600_000,
+  );
   const admin = kafka().admin();
   await admin.connect();
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }],
     });
   } finally {
     await admin.disconnect();
@@ -152,10 +160,20 @@ export function workerCommand(
   });
 }
 
-/** Runs the producer CLI to completion and returns its manifest. */
-export async function runProducer(topic: string, args: string[]): Promise<Manifest> {
-  const manifestPath = await Deno.makeTempFile({ prefix: "manifest_", suffix: ".json" });
-  const output = await workerCommand("producer/main.ts", [
+/** The producer CLI as a child process, and what it says. */
+export interface ProducerRun {
+  pid: number;
+  /** Its manifest once it exits 0; rejects with its log tail otherwise. */
+  finished: Promise<Manifest>;
+  /** Its log (warnings and errors) once it has exited. */
+  log: Promise<string>;
+  kill: (signal: Deno.Signal) => void;
+}
+
+/** Starts the producer CLI (LOG_LEVEL warn) on `topic` with `args`. */
+export function startProducer(topic: string, args: string[]): ProducerRun {
+  const manifestPath = Deno.makeTempFileSync({ prefix: "manifest_", suffix: ".json" });
+  const child = workerCommand("producer/main.ts", [
     "--topic",
     topic,
     "--manifest",
@@ -163,13 +181,33 @@ export async function runProducer(topic: string, args: string[]): Promise<Manife
     "--catalog",
     "fallback",
     ...args,
-  ], { write: true, env: { LOG_LEVEL: "warn" }, stdout: "piped", stderr: "piped" }).output();
-  if (!output.success) {
-    throw new Error(`Producer failed:\n${new TextDecoder().decode(output.stderr).slice(-3000)}`);
-  }
-  const manifest = JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
-  await Deno.remove(manifestPath);
-  return manifest;
+  ], { write: true, env: { LOG_LEVEL: "warn" }, stdout: "piped", stderr: "piped" }).spawn();
+  const exited = child.output();
+  const log = exited.then((output) => new TextDecoder().decode(output.stderr));
+  const finished = (async () => {
+    const output = await exited;
+    try {
+      if (!output.success) {
+        throw new Error(`Producer failed (exit ${output.code}):\n${(await log).slice(-3000)}`);
+      }
+      return JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
+    } finally {
+      await Deno.remove(manifestPath).catch(() => {});
+    }
+  })();
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  return { pid: child.pid, finished, log, kill };
+}
+
+/** Runs the producer CLI to completion and returns its manifest. */
+export function runProducer(topic: string, args: string[]): Promise<Manifest> {
+  return startProducer(topic, args).finished;
 }
 
 /** A topic and a consumer group no other test uses, named after `prefix`. */
@@ -229,7 +267,15 @@ export class ConsumerProcess {
       stderr: "piped",
     }).spawn();
     this.exited = this.#child.status;
+    void this.exited.then(() => this.#running = false);
     void this.#collect();
+  }
+
+  #running = true;
+
+  /** False once the process has exited. */
+  get running(): boolean {
+    return this.#running;
   }
 
   get pid(): number {
@@ -388,10 +434,23 @@ export async function assertMatchesManifest(
 /** Restarts one service of the TEST instance (postgres or kafka) by its pid file. */
 export async function restartService(name: "postgres" | "kafka"): Promise<void> {
   if (!isTestInstance) throw new Error("Refusing to restart a service outside the test instance");
-  const pidFile = `${env.STATE_DIR}/run/${name}.pid`;
-  const pid = Number((await Deno.readTextFile(pidFile)).trim());
   // Fast shutdown for PostgreSQL (SIGINT), controlled shutdown for Kafka (SIGTERM).
-  Deno.kill(pid, name === "postgres" ? "SIGINT" : "SIGTERM");
+  await stopService(name, name === "postgres" ? "SIGINT" : "SIGTERM");
+  await startService(name);
+}
+
+/** The pid of one service of this isolated instance (`kafka`, `kafka-2`, `postgres`, ...). */
+export async function servicePid(name: string): Promise<number> {
+  if (!ISOLATED_INSTANCES.has(env.STACK_INSTANCE ?? "")) {
+    throw new Error(`Refusing to touch service ${name} outside an isolated instance`);
+  }
+  return Number((await Deno.readTextFile(`${env.STATE_DIR}/run/${name}.pid`)).trim());
+}
+
+/** Sends `signal` to one service of this isolated instance and waits until it has exited. */
+export async function stopService(name: string, signal: Deno.Signal): Promise<void> {
+  const pid = await servicePid(name);
+  Deno.kill(pid, signal);
   // Until the process has exited. Under the test runner (its parent, which never reaps it) it
   // stays a zombie until the runner exits.
   await waitFor(async () => !(await alive(pid)), {
@@ -399,15 +458,23 @@ export async function restartService(name: "postgres" | "kafka"): Promise<void> 
     message: `${name} (pid ${pid}) did not stop`,
     intervalMs: 100,
   });
+}
+
+/** Starts one service of this isolated instance through the stack manager (waits for health). */
+export async function startService(name: string): Promise<void> {
+  const instance = env.STACK_INSTANCE ?? "";
+  if (!ISOLATED_INSTANCES.has(instance)) {
+    throw new Error(`Refusing to start service ${name} outside an isolated instance`);
+  }
   const output = await new Deno.Command("python3", {
-    args: ["-m", "stack.stackctl", "--instance", "test", "up", name],
+    args: ["-m", "stack.stackctl", "--instance", instance, "up", name],
     cwd: REPO,
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!output.success) {
     throw new Error(
-      `Restarting ${name} failed:\n${new TextDecoder().decode(output.stdout)}${
+      `Starting ${name} failed:\n${new TextDecoder().decode(output.stdout)}${
         new TextDecoder().decode(output.stderr)
       }`,
     );

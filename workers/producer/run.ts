@@ -17,16 +17,22 @@
  *
  * SIGTERM/SIGINT: send what is drawn, write the manifest, exit 0; a timer exits 1 if that takes
  * longer than PRODUCER_SHUTDOWN_TIMEOUT_MS.
+ *
+ * A send that fails is resent (or the producer recreated first, after a producer-state error
+ * such as OUT_OF_ORDER_SEQUENCE_NUMBER) for up to PRODUCER_RETRY_BUDGET_MS (default 300000) per
+ * batch; then the batch is counted in the manifest's `unacknowledged`, the manifest is written
+ * and the run exits 1 (docs/decisions/0067).
  */
 import { parseArgs } from "node:util";
-import { type Kafka, Partitioners } from "kafkajs";
 import { z } from "zod";
 import { createKafka, handleShutdown, type Logger, parseConfig } from "../shared/mod.ts";
 import { loadCatalog, parseIdRange } from "./catalog.ts";
 import { MessageStream } from "./chaos.ts";
 import { OrderSimulator } from "./lifecycle.ts";
+import { keyPartitioner } from "./partitions.ts";
 import { newManifest, publish } from "./publisher.ts";
 import { Random } from "./random.ts";
+import { KafkaProducerSession, topicPartitionCount } from "./session.ts";
 
 const pct = z.coerce.number().min(0).max(100);
 const configSchema = z.object({
@@ -49,6 +55,8 @@ const configSchema = z.object({
   // A file touched after each acknowledged send: the stack's health check reads its age.
   PRODUCER_HEARTBEAT_FILE: z.string().min(1).optional(),
   PRODUCER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  // How long one batch may be retried (broker outage) before the run gives it up and stops.
+  PRODUCER_RETRY_BUDGET_MS: z.coerce.number().int().min(1_000).default(300_000),
 });
 
 /** Command-line flags become the environment variables they stand for (flags win). */
@@ -139,22 +147,17 @@ export async function run(logger: Logger, args: string[]): Promise<number> {
     clientId: "order-events-producer",
     logger,
   });
-  await assertTopicExists(kafka, topic);
-  const producer = kafka.producer({
-    // Java-compatible murmur2 on the key: one order's events share a partition.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // The idempotent producer retries without limit: a broker restart only delays sends.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-  });
-  await producer.connect();
+  const partitionOf = keyPartitioner(await topicPartitionCount(kafka, topic));
+  const session = await KafkaProducerSession.open(kafka, logger);
 
+  // After a stop request a failing batch is retried for at most half the shutdown timeout, so
+  // that the manifest (with what was given up) is written before the timer exits.
+  let giveUpAt = Infinity;
   const shutdown = handleShutdown({
     logger,
     timeoutMs: config.PRODUCER_SHUTDOWN_TIMEOUT_MS,
     onStop: (signal) => {
+      giveUpAt = performance.now() + config.PRODUCER_SHUTDOWN_TIMEOUT_MS / 2;
       logger.info("Stopping: sending what is drawn, then the manifest", { signal });
     },
   });
@@ -169,41 +172,39 @@ export async function run(logger: Logger, args: string[]): Promise<number> {
     catalog: manifest.catalog,
     chaos: manifest.chaos,
   });
-  await publish(producer, stream, manifest, {
-    topic,
-    rate,
-    count: config.PRODUCER_COUNT,
-    durationS: config.PRODUCER_DURATION_S,
-    keepIds: config.PRODUCER_KEEP_IDS === "true" && config.PRODUCER_MANIFEST !== undefined,
-    shouldContinue: () => shutdown.requested() === null,
-    onAck: () => {
-      if (heartbeatFile && Date.now() - lastBeat > 1_000) {
-        lastBeat = Date.now();
-        Deno.writeTextFileSync(heartbeatFile, `${new Date(lastBeat).toISOString()}\n`);
-      }
-    },
-    logger,
-  });
-  await producer.disconnect();
+  let failure: unknown = null;
+  try {
+    await publish(session, stream, manifest, {
+      topic,
+      rate,
+      partitionOf,
+      count: config.PRODUCER_COUNT,
+      durationS: config.PRODUCER_DURATION_S,
+      keepIds: config.PRODUCER_KEEP_IDS === "true" && config.PRODUCER_MANIFEST !== undefined,
+      retryBudgetMs: config.PRODUCER_RETRY_BUDGET_MS,
+      shouldContinue: () => shutdown.requested() === null,
+      giveUpBy: () => giveUpAt,
+      onAck: () => {
+        if (heartbeatFile && Date.now() - lastBeat > 1_000) {
+          lastBeat = Date.now();
+          Deno.writeTextFileSync(heartbeatFile, `${new Date(lastBeat).toISOString()}\n`);
+        }
+      },
+      logger,
+    });
+  } catch (error) {
+    // The manifest is written either way: what was given up is in `unacknowledged`.
+    failure = error;
+  }
+  await session.disconnect().catch(() => {});
   manifest.orders = { ...simulator.stats };
   if (config.PRODUCER_MANIFEST) {
     await Deno.writeTextFile(config.PRODUCER_MANIFEST, JSON.stringify(manifest) + "\n");
   }
-  const { valid_event_ids: _ids, ...summary } = manifest;
-  console.log(JSON.stringify(summary));
+  const { valid_event_ids: _ids, unacknowledged, ...rest } = manifest;
+  const { event_ids: _unacknowledgedIds, ...unacknowledgedCounts } = unacknowledged;
+  console.log(JSON.stringify({ ...rest, unacknowledged: unacknowledgedCounts }));
+  if (failure !== null) throw failure;
   logger.info("Done", { acknowledged: manifest.acknowledged.total });
   return 0;
-}
-
-async function assertTopicExists(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = await admin.listTopics();
-    if (!topics.includes(topic)) {
-      throw new Error(`Topic ${topic} does not exist: create it (stack job kafka-topics) first`);
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import * as kafkajsModule from "kafkajs";
 import {
   ConfigError,
   InvalidRecordError,
@@ -8,27 +7,7 @@ import {
   isRetriable,
   RetriableError,
 } from "./errors.ts";
-
-// kafkajs is CommonJS and spreads its error classes into module.exports: Deno finds them on the
-// default export only.
-const kafkajs = (kafkajsModule as unknown as { default: typeof kafkajsModule }).default;
-const {
-  KafkaJSConnectionError,
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
-} = kafkajs;
-
-/** A Kafka protocol error as kafkajs builds it from a broker's error code. */
-function protocolError(type: string, code: number, retriable: boolean): Error {
-  return new KafkaJSProtocolError(Object.assign(new Error(type), { type, code, retriable }));
-}
-
-/** What kafkajs' retrier throws (src/retry/index.js): the last error wrapped, its cause kept. */
-const gaveUp = (error: Error): Error =>
-  Reflect.construct(KafkaJSNumberOfRetriesExceeded, [error, { retryCount: 8, cause: error }]);
-const refused = (error: Error): Error =>
-  Reflect.construct(KafkaJSNonRetriableError, [error, { cause: error }]);
+import { gaveUp, KafkaJSConnectionError, protocolError, refused } from "./kafka_errors_testing.ts";
 
 Deno.test("isRetriable decides once, walking the cause chain", () => {
   assert.equal(isRetriable(new RetriableError("HTTP 503")), true);
