@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 // @ts-types="@types/pg"
 import pg from "pg";
+import { cpuDescription } from "./machine.ts";
 
 const env = Deno.env.toObject();
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -312,10 +313,6 @@ async function runCopy(loadId: string, dir: string): Promise<Measure> {
 }
 
 async function machine(): Promise<Record<string, string>> {
-  // Deno only reads /proc with --allow-all: ask `cat` instead.
-  const cpuinfo = await new Deno.Command("cat", { args: ["/proc/cpuinfo"], stdout: "piped" })
-    .output().then((out) => new TextDecoder().decode(out.stdout), () => "");
-  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
   const load = startLoad ?? "unknown";
   const memKiB = Deno.systemMemoryInfo().total / 1024;
   const client = adminClient();
@@ -323,7 +320,7 @@ async function machine(): Promise<Record<string, string>> {
   const { rows } = await client.query("select current_setting('server_version') as v");
   await client.end();
   return {
-    cpu: `${model}, ${navigator.hardwareConcurrency} logical CPUs`,
+    cpu: await cpuDescription(),
     memory: `${(memKiB / 1024 / 1024).toFixed(1)} GiB`,
     os: `${Deno.build.os} ${Deno.osRelease()} (${Deno.build.arch})`,
     deno: Deno.version.deno,

@@ -5,6 +5,7 @@
  * goes"), which a run leaves alone.
  */
 import { median } from "./stats.ts";
+import { cpuDescription } from "./machine.ts";
 
 /** A landing of the whole topic by one or two consumers. */
 export interface RunFigures {
@@ -78,11 +79,9 @@ export function fmt(n: number): string {
 }
 
 async function machine(load: string): Promise<string> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
   const memGiB = Deno.systemMemoryInfo().total / 1024 ** 3;
   const env = Deno.env.toObject();
-  return `${model}, ${navigator.hardwareConcurrency} logical CPUs; ${memGiB.toFixed(1)} GiB RAM; ` +
+  return `${await cpuDescription()}; ${memGiB.toFixed(1)} GiB RAM; ` +
     `${Deno.build.os} ${Deno.osRelease()}; Deno ${Deno.version.deno}; ` +
     `Kafka ${env.KAFKA_VERSION ?? "?"} (KRaft); broker(s), database, consumers and ` +
     `producer on the same host; load average ${load} when the benchmark started`;
