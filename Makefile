@@ -73,7 +73,7 @@ lint: ## deno fmt --check, deno lint, deno check, sqlfluff, ruff
 bench: ## Benchmarks (extract, dbt, stream, stream_history): figures against a same-run baseline
 	@bash stack/bench.sh $(BENCH)
 
-clean: ## Remove local state (data, logs) of both instances; CONFIRM=yes skips the prompt
+clean: ## Remove local state (data, logs) of every instance; CONFIRM=yes skips the prompt
 	@bash stack/clean.sh
 
 relock: ## Re-resolve the Python lock files from stack/python/*.in

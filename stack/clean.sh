@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make clean`: stops every instance (dev, test, bench, demo, cluster) and removes their local state (databases, Kafka logs,
-# Airflow home, service logs) under STACK_STATE_DIR. Installed tools (STACK_CACHE_DIR) stay.
+# `make clean`: stops every instance (dev and each stack/instances/*.env: test, bench, demo,
+# cluster, bench-cluster) and removes their local state (databases, Kafka logs, Airflow home,
+# service logs) under STACK_STATE_DIR. Installed tools (STACK_CACHE_DIR) stay.
 # Asks first unless CONFIRM=yes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,9 @@ if [[ "${CONFIRM:-}" != "yes" ]]; then
   read -r -p "Delete all local pipeline state under ${state_dir}? [y/N] " answer
   [[ "$answer" == "y" || "$answer" == "Y" ]] || { echo "nothing deleted"; exit 1; }
 fi
-for instance in dev test bench demo cluster; do
+instances=(dev)
+for file in stack/instances/*.env; do instances+=("$(basename "$file" .env)"); done
+for instance in "${instances[@]}"; do
   python3 -m stack.stackctl --instance "$instance" down
   rm -rf "${state_dir:?}/${instance}" "${state_dir:?}/${instance}-test-logs"
 done
