@@ -59,24 +59,24 @@ class Invalid(Exception):
         return {"charts/trend.yaml": {"viz_type": ["Missing data for required field."]}}
 
 
-def test_an_import_failure_reports_the_validation_messages_by_file(tmp_path: Path) -> None:
+def wrapped(cause: Exception) -> Exception:
+    """`cause` wrapped as Superset's transaction decorator does (raise ... from cause)."""
     try:
         try:
-            raise Invalid("Error importing assets")
-        except Invalid as cause:
-            raise RuntimeError("Import failed for an unknown reason") from cause
-    except RuntimeError as wrapped:
-        reason = prepare.import_failure(wrapped, tmp_path)
+            raise cause
+        except Exception as inner:
+            raise RuntimeError("Import failed for an unknown reason") from inner
+    except RuntimeError as outer:
+        return outer
+
+
+def test_an_import_failure_reports_the_validation_messages_by_file(tmp_path: Path) -> None:
+    reason = prepare.import_failure(wrapped(Invalid("Error importing assets")), tmp_path)
     assert reason == (
         f"  {tmp_path}/charts/trend.yaml: {{'viz_type': ['Missing data for required field.']}}"
     )
 
 
 def test_an_import_failure_without_messages_reports_the_root_cause(tmp_path: Path) -> None:
-    try:
-        try:
-            raise KeyError("chartId")
-        except KeyError as cause:
-            raise RuntimeError("Import failed for an unknown reason") from cause
-    except RuntimeError as wrapped:
-        assert prepare.import_failure(wrapped, tmp_path) == "  KeyError: 'chartId'"
+    reason = prepare.import_failure(wrapped(KeyError("chartId")), tmp_path)
+    assert reason == "  KeyError: 'chartId'"
