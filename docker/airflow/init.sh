@@ -5,7 +5,7 @@
 # and on an existing one alike:
 #   1. the metadata database ${AIRFLOW_DB} in the compose PostgreSQL (created if missing: the
 #      postgres image creates only `postgres`), owned by the role ${AIRFLOW_DB_USER}
-#      (docker/postgres/metadata_owner.py running stack/postgres/airflow_owner.sql, shared with
+#      (docker/postgres/metadata_owner.py running stack/postgres/metadata_owner.sql, shared with
 #      the native stack); the daemons connect as that role, this one-shot job alone holds the
 #      superuser's password
 #   2. `airflow db migrate`
@@ -18,7 +18,7 @@ step() { echo "[airflow-init] $*"; }
 
 step "metadata database ${AIRFLOW_DB}, owned by ${AIRFLOW_DB_USER}"
 python /opt/webshop/docker/postgres/metadata_owner.py \
-  airflow "${AIRFLOW_DB}" "${AIRFLOW_DB_USER}" AIRFLOW_DB_PASSWORD
+  "${AIRFLOW_DB}" "${AIRFLOW_DB_USER}" AIRFLOW_DB_PASSWORD
 
 step "airflow db migrate"
 airflow db migrate
