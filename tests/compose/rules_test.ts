@@ -14,6 +14,7 @@ import {
   effectiveArgv,
   envExample,
   envFiles,
+  generatedSecrets,
   healthArgv,
   interpolate,
   isJob,
@@ -135,6 +136,14 @@ Deno.test("every ${VAR} is a setting of .env.example with its default, or a requ
   assert.ok(uses.length > 0, "compose reads its settings from variables");
   assert.ok(uses.some((use) => REQUIRED_SECRETS.has(use.name)), "compose reads the secrets");
   assertNone(variableProblems(text), "variables");
+  // Every secret a native instance generates is one compose requires (make secrets prints it).
+  const required = new Set(uses.filter((use) => use.operator === ":?").map((use) => use.name));
+  const generated = generatedSecrets();
+  assert.ok(generated.includes("SUPERSET_SECRET_KEY"), "secrets.py's GENERATED read");
+  assertNone(
+    generated.filter((name) => !required.has(name)).map((name) => `${name}: not required`),
+    "generated secrets",
+  );
 });
 
 Deno.test("the rules catch Superset drifts: an open port, no health check, a constant secret", () => {

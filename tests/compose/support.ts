@@ -46,15 +46,22 @@ export function readEnvFile(path: string): Map<string, string> {
   return values;
 }
 
-/** Secrets compose requires (`${VAR:?run make secrets}`): no default, none in .env.example. */
+/** The secrets a native instance generates: stack/stackctl/secrets.py's GENERATED tuple. */
+export function generatedSecrets(path = "stack/stackctl/secrets.py"): string[] {
+  const tuple = /^GENERATED = \(([^)]*)\)/m.exec(Deno.readTextFileSync(path))?.[1];
+  if (tuple === undefined) {
+    throw new Error(`Reading the generated secrets: ${path} has no GENERATED tuple`);
+  }
+  return [...tuple.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] ?? "");
+}
+
+/**
+ * Secrets compose requires (`${VAR:?...}`): no default, none in .env.example. Every generated
+ * one (`make secrets` prints them), plus the Superset login's password in compose, which is
+ * chosen by whoever deploys it.
+ */
 export const REQUIRED_SECRETS: ReadonlySet<string> = new Set([
-  "AIRFLOW_FERNET_KEY",
-  "AIRFLOW_SECRET_KEY",
-  "AIRFLOW_JWT_SECRET",
-  "AIRFLOW_DB_PASSWORD",
-  "SUPERSET_SECRET_KEY",
-  "SUPERSET_DB_PASSWORD",
-  // Not generated: the Superset login's password in compose, chosen by whoever deploys it.
+  ...generatedSecrets(),
   "COMPOSE_SUPERSET_ADMIN_PASSWORD",
 ]);
 
