@@ -46,23 +46,24 @@ export function readEnvFile(path: string): Map<string, string> {
   return values;
 }
 
-/** The secrets a native instance generates: stack/stackctl/secrets.py's GENERATED tuple. */
-export function generatedSecrets(path = "stack/stackctl/secrets.py"): string[] {
-  const tuple = /^GENERATED = \(([^)]*)\)/m.exec(Deno.readTextFileSync(path))?.[1];
-  if (tuple === undefined) {
-    throw new Error(`Reading the generated secrets: ${path} has no GENERATED tuple`);
-  }
-  return [...tuple.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] ?? "");
+/** Names in a tuple of stack/stackctl/secrets.py: GENERATED (per instance) or COMPOSE_GENERATED. */
+export function secretNames(
+  tuple: "GENERATED" | "COMPOSE_GENERATED",
+  path = "stack/stackctl/secrets.py",
+): string[] {
+  const body = new RegExp(`^${tuple} = \\(([^)]*)\\)`, "m").exec(Deno.readTextFileSync(path))?.[1];
+  if (body === undefined) throw new Error(`Reading the secrets: ${path} has no ${tuple} tuple`);
+  return [...body.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] ?? "");
 }
 
 /**
- * Secrets compose requires (`${VAR:?...}`): no default, none in .env.example. Every generated
- * one (`make secrets` prints them), plus the Superset login's password in compose, which is
- * chosen by whoever deploys it.
+ * Secrets compose requires (`${VAR:?run make secrets}`): no default, none in .env.example. The
+ * ones `make secrets` prints: every secret an instance generates, plus the compose-only ones
+ * (the Superset login's password).
  */
 export const REQUIRED_SECRETS: ReadonlySet<string> = new Set([
-  ...generatedSecrets(),
-  "COMPOSE_SUPERSET_ADMIN_PASSWORD",
+  ...secretNames("GENERATED"),
+  ...secretNames("COMPOSE_GENERATED"),
 ]);
 
 export const envExample = (): Map<string, string> => readEnvFile(".env.example");
