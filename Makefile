@@ -79,5 +79,5 @@ clean: ## Remove local state (data, logs) of every instance; CONFIRM=yes skips t
 relock: ## Re-resolve the Python lock files from stack/python/*.in
 	@$(STACK) relock
 
-secrets: ## Print fresh secrets (Airflow keys, metadata DB password) for .env or compose
+secrets: ## Print fresh secrets (Airflow and Superset keys, metadata DB passwords) for .env or compose
 	@$(PY) -m stack.stackctl.secrets

@@ -24,6 +24,9 @@ GENERATED = (
     "SUPERSET_SECRET_KEY",
     "SUPERSET_DB_PASSWORD",
 )
+# Printed by `make secrets` for a compose deployment only: the Superset login's password there
+# (natively the local-only admin/admin of .env.example applies, so an instance never makes it).
+COMPOSE_GENERATED = ("COMPOSE_SUPERSET_ADMIN_PASSWORD",)
 FILE_NAME = "secrets.env"
 
 
@@ -82,7 +85,12 @@ def prepare_secrets(cfg: dict[str, str]) -> None:
     check_secrets(cfg)
 
 
+def printed_secrets() -> dict[str, str]:
+    """What `make secrets` prints: every generated secret plus the compose-only ones."""
+    return {**generate(), **{key: secrets.token_urlsafe(16) for key in COMPOSE_GENERATED}}
+
+
 if __name__ == "__main__":
     # make secrets: a fresh set to paste into .env (or a compose deployment's environment).
-    for key, value in generate().items():
+    for key, value in printed_secrets().items():
         print(f"{key}={value}")

@@ -10,7 +10,15 @@ import pytest
 
 from .config import load_config, read_env_file
 from .proc import StackError
-from .secrets import GENERATED, check_secrets, ensure_secrets_file, generate, prepare_secrets
+from .secrets import (
+    COMPOSE_GENERATED,
+    GENERATED,
+    check_secrets,
+    ensure_secrets_file,
+    generate,
+    prepare_secrets,
+    printed_secrets,
+)
 
 EXAMPLE = """\
 STACK_CACHE_DIR=/cache
@@ -106,3 +114,11 @@ def test_supersets_documented_placeholder_key_is_refused(root: Path) -> None:
     cfg = load_config("dev", root)
     with pytest.raises(StackError, match="SUPERSET_SECRET_KEY is empty or a placeholder"):
         prepare_secrets(cfg)
+
+
+def test_make_secrets_prints_the_generated_ones_and_compose_superset_admin_password() -> None:
+    printed = printed_secrets()
+    assert list(printed) == [*GENERATED, *COMPOSE_GENERATED]
+    assert "COMPOSE_SUPERSET_ADMIN_PASSWORD" in printed
+    assert len(set(printed.values())) == len(printed)
+    assert all(len(value) >= 20 for value in printed.values())

@@ -45,6 +45,8 @@ import {
 export const COMPOSE_ONLY: Readonly<Record<string, string>> = {
   "airflow-init":
     "natively the Airflow services' prepare step (stack/prepare_airflow.sh) creates the metadata database, migrates it and creates the dbt pool",
+  "superset-init":
+    "natively the superset-prepare job's prepare step (stack/stackctl, as the superuser) creates Superset's role and metadata database",
   "dbt-docs":
     "natively `make docs` serves the dbt docs site on demand; compose keeps it up on DBT_DOCS_PORT",
 };

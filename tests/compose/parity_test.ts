@@ -16,11 +16,13 @@ import {
   parityRun,
 } from "./parity.ts";
 import {
+  argv,
   type Compose,
   envExample,
   loadCompose,
   loadManifest,
   type ManifestService,
+  type Service,
 } from "./support.ts";
 
 const single = (): ParityRun => parityRun(envExample(), 1);
@@ -206,4 +208,64 @@ Deno.test("the parity check catches a drifted cluster: a missing node, a port, a
     ),
     "",
   );
+});
+
+Deno.test("the parity check catches a drifted Superset: command, port, health check, job, setting", () => {
+  const manifest = loadManifest();
+  const drift = (name: string, change: (service: Service) => void): string => {
+    const compose = structuredClone(loadCompose());
+    const service = compose.services[name];
+    assert.ok(service, `compose has ${name}`);
+    change(service);
+    return allProblems(manifest, compose, single());
+  };
+  const cases: Array<[string, string, (service: Service) => void, RegExp]> = [
+    [
+      "two workers",
+      "superset",
+      (service) => (service.command = argv(service.command).map((arg) => arg === "1" ? "2" : arg)),
+      /superset: command "gunicorn [^"]*--workers 2[^"]*", manifest "gunicorn [^"]*--workers 1/,
+    ],
+    [
+      "another host port",
+      "superset",
+      (service) => (service.ports = ["127.0.0.1:${AIRFLOW_PORT:-8080}:8088"]),
+      /superset: publishes \[AIRFLOW_PORT\], manifest port \[SUPERSET_PORT\]/,
+    ],
+    [
+      "no health check",
+      "superset",
+      (service) => delete service.healthcheck,
+      /superset: health "none", manifest "http \/health on SUPERSET_PORT"/,
+    ],
+    [
+      "another health path",
+      "superset",
+      (
+        service,
+      ) => (service.healthcheck = { test: ["CMD", "curl", "-f", "http://127.0.0.1:8088/"] }),
+      /superset: health "http \/ on SUPERSET_PORT", manifest "http \/health on SUPERSET_PORT"/,
+    ],
+    [
+      "the prepare job restarted as a daemon",
+      "superset-prepare",
+      (service) => (service.restart = "unless-stopped"),
+      /superset-prepare: manifest kind job, compose restart "unless-stopped"/,
+    ],
+    [
+      "another script",
+      "superset-prepare",
+      (service) => (service.command = ["python", "stack/superset/import_dashboards.py"]),
+      /superset-prepare: command "python stack\/superset\/import_dashboards\.py"/,
+    ],
+    [
+      "a native setting missing",
+      "superset-prepare",
+      (service) => delete (service.environment as Record<string, string>).SUPERSET_METADATA_URI,
+      /superset-prepare: compose environment lacks SUPERSET_METADATA_URI/,
+    ],
+  ];
+  for (const [what, name, change, expected] of cases) {
+    assert.match(drift(name, change), expected, what);
+  }
 });

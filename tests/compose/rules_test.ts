@@ -9,6 +9,7 @@ import {
   argv,
   asRecord,
   bindSources,
+  type Compose,
   COMPOSE_FILE,
   effectiveArgv,
   envExample,
@@ -21,6 +22,7 @@ import {
   publishedPorts,
   REQUIRED_SECRETS,
   scanInterpolations,
+  type Service,
   stripLaunchers,
 } from "./support.ts";
 
@@ -45,7 +47,9 @@ Deno.test("every image is pinned to a version tag", () => {
   assertNone(problems, "unpinned images");
 });
 
-Deno.test("every stateful or serving service has a health check that queries it", () => {
+/** Stateful, serving or waited-on services without a health check that queries them. */
+function healthProblems(compose: Compose): string[] {
+  const services = Object.entries(compose.services);
   const waitedOnHealthy = new Set(
     services.flatMap(([, service]) =>
       Object.entries(asRecord(service.depends_on))
@@ -53,7 +57,7 @@ Deno.test("every stateful or serving service has a health check that queries it"
         .map(([target]) => target)
     ),
   );
-  const problems = services.flatMap(([name, service]) => {
+  return services.flatMap(([name, service]) => {
     const stateful = namedVolumes(service).length > 0;
     const serving = publishedPorts(service).length > 0;
     if (!(stateful || serving || waitedOnHealthy.has(name)) || isJob(service)) return [];
@@ -64,7 +68,10 @@ Deno.test("every stateful or serving service has a health check that queries it"
     const queries = /(^|\/)(pg_isready|curl|kafka-[a-z-]+\.sh|airflow|deno)$/.test(program);
     return queries ? [] : [`${name}: health check "${test.join(" ")}" does not query the service`];
   });
-  assertNone(problems, "health checks");
+}
+
+Deno.test("every stateful or serving service has a health check that queries it", () => {
+  assertNone(healthProblems(compose), "health checks");
 });
 
 Deno.test("every dependency waits on a condition: healthy, or a job completed", () => {
@@ -87,21 +94,23 @@ Deno.test("every dependency waits on a condition: healthy, or a job completed", 
   assertNone(problems, "unconditioned dependencies");
 });
 
-Deno.test("every published port is bound to 127.0.0.1", () => {
-  const problems = services.flatMap(([name, service]) => [
+/** Published ports outside 127.0.0.1, and host networking. */
+const loopbackProblems = (compose: Compose): string[] =>
+  Object.entries(compose.services).flatMap(([name, service]) => [
     ...publishedPorts(service)
       .filter((port) => port.hostIp !== "127.0.0.1")
       .map((port) => `${name}: ${port.hostIp || "all interfaces"}:${port.published}`),
     ...(service.network_mode === "host" ? [`${name}: network_mode host`] : []),
   ]);
-  assertNone(problems, "ports outside 127.0.0.1");
+
+Deno.test("every published port is bound to 127.0.0.1", () => {
+  assertNone(loopbackProblems(compose), "ports outside 127.0.0.1");
 });
 
-Deno.test("every ${VAR} is a setting of .env.example with its default, or a required secret", () => {
+/** Variables of `text` that are not .env.example settings with their default, or secrets with one. */
+function variableProblems(text: string): string[] {
   const settings = envExample();
   const { uses, stray } = scanInterpolations(text);
-  assert.ok(uses.length > 0, "compose reads its settings from variables");
-  assert.ok(uses.some((use) => REQUIRED_SECRETS.has(use.name)), "compose reads the secrets");
   const problems = [
     ...stray.map((where) => `stray $ at ${where}`),
     ...uses.flatMap((use) => {
@@ -118,7 +127,68 @@ Deno.test("every ${VAR} is a setting of .env.example with its default, or a requ
       return [];
     }),
   ];
-  assertNone([...new Set(problems)], "variables");
+  return [...new Set(problems)];
+}
+
+Deno.test("every ${VAR} is a setting of .env.example with its default, or a required secret", () => {
+  const { uses } = scanInterpolations(text);
+  assert.ok(uses.length > 0, "compose reads its settings from variables");
+  assert.ok(uses.some((use) => REQUIRED_SECRETS.has(use.name)), "compose reads the secrets");
+  assertNone(variableProblems(text), "variables");
+  // Every secret `make secrets` prints is one compose requires, and none goes unused.
+  const required = new Set(uses.filter((use) => use.operator === ":?").map((use) => use.name));
+  assert.ok(REQUIRED_SECRETS.has("SUPERSET_SECRET_KEY"), "secrets.py's GENERATED read");
+  assert.ok(REQUIRED_SECRETS.has("COMPOSE_SUPERSET_ADMIN_PASSWORD"), "and COMPOSE_GENERATED");
+  assertNone(
+    [...REQUIRED_SECRETS].filter((name) => !required.has(name)).map((name) => `${name}: unused`),
+    "secrets make secrets prints",
+  );
+});
+
+Deno.test("the rules catch Superset drifts: an open port, no health check, a constant secret", () => {
+  const drifted = (change: (superset: Service) => void): Compose => {
+    const copy = structuredClone(compose);
+    const superset = copy.services.superset;
+    assert.ok(superset, "compose has a superset service");
+    change(superset);
+    return copy;
+  };
+  assert.deepEqual(
+    loopbackProblems(drifted((superset) => (superset.ports = ["${SUPERSET_PORT:-8088}:8088"]))),
+    ["superset: all interfaces:${SUPERSET_PORT:-8088}"],
+  );
+  assert.deepEqual(
+    loopbackProblems(
+      drifted((superset) => (superset.ports = ["0.0.0.0:${SUPERSET_PORT:-8088}:8088"])),
+    ),
+    ["superset: 0.0.0.0:${SUPERSET_PORT:-8088}"],
+  );
+  assert.deepEqual(healthProblems(drifted((superset) => delete superset.healthcheck)), [
+    "superset: no health check",
+  ]);
+  assert.deepEqual(
+    healthProblems(drifted((superset) => (superset.healthcheck = { test: ["CMD", "true"] }))),
+    ['superset: health check "true" does not query the service'],
+  );
+  const constant = text.replace(
+    "${SUPERSET_SECRET_KEY:?run make secrets}",
+    "${SUPERSET_SECRET_KEY:-thisISaSECRET_1234}",
+  );
+  assert.notEqual(constant, text, "compose reads SUPERSET_SECRET_KEY as a required secret");
+  assert.ok(
+    variableProblems(constant).includes("${SUPERSET_SECRET_KEY} is a secret: use :? (no default)"),
+    variableProblems(constant).join("\n"),
+  );
+  const admin = text.replace(
+    "${COMPOSE_SUPERSET_ADMIN_PASSWORD:?run make secrets}",
+    "${COMPOSE_SUPERSET_ADMIN_PASSWORD:-admin}",
+  );
+  assert.notEqual(admin, text, "compose requires the Superset admin password");
+  assert.ok(
+    variableProblems(admin).includes(
+      "${COMPOSE_SUPERSET_ADMIN_PASSWORD} is a secret: use :? (no default)",
+    ),
+  );
 });
 
 Deno.test("the header lists every variable and its default", () => {

@@ -46,12 +46,24 @@ export function readEnvFile(path: string): Map<string, string> {
   return values;
 }
 
-/** Secrets compose requires (`${VAR:?run make secrets}`): no default, none in .env.example. */
+/** Names in a tuple of stack/stackctl/secrets.py: GENERATED (per instance) or COMPOSE_GENERATED. */
+export function secretNames(
+  tuple: "GENERATED" | "COMPOSE_GENERATED",
+  path = "stack/stackctl/secrets.py",
+): string[] {
+  const body = new RegExp(`^${tuple} = \\(([^)]*)\\)`, "m").exec(Deno.readTextFileSync(path))?.[1];
+  if (body === undefined) throw new Error(`Reading the secrets: ${path} has no ${tuple} tuple`);
+  return [...body.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] ?? "");
+}
+
+/**
+ * Secrets compose requires (`${VAR:?run make secrets}`): no default, none in .env.example. The
+ * ones `make secrets` prints: every secret an instance generates, plus the compose-only ones
+ * (the Superset login's password).
+ */
 export const REQUIRED_SECRETS: ReadonlySet<string> = new Set([
-  "AIRFLOW_FERNET_KEY",
-  "AIRFLOW_SECRET_KEY",
-  "AIRFLOW_JWT_SECRET",
-  "AIRFLOW_DB_PASSWORD",
+  ...secretNames("GENERATED"),
+  ...secretNames("COMPOSE_GENERATED"),
 ]);
 
 export const envExample = (): Map<string, string> => readEnvFile(".env.example");
@@ -318,17 +330,33 @@ const positionals = (args: string[]): string[] => {
   return words;
 };
 
+/** gunicorn's arguments without the listen address, which differs by design (127.0.0.1 natively). */
+function withoutBind(args: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--bind" || arg === "-b") i++;
+    else if (!arg.startsWith("--bind=")) kept.push(arg);
+  }
+  return kept;
+}
+
 /**
  * What a command runs, as one comparable string:
  *   deno task NAME ARGS        the task (its --allow-* flags live in deno.json, shared)
  *   deno run FLAGS SCRIPT ARGS the permission flags (sorted) and the script
  *   airflow SUBCOMMAND         / dbt SUBCOMMAND: listen addresses and ports differ by design
+ *   gunicorn ARGS              every argument but the listen address (--bind)
  *   anything else              the whole argv
- * Variables are normalised first, so `${VAR}` and `${VAR:-default}` compare equal.
+ * Variables are normalised first, so `${VAR}` and `${VAR:-default}` compare equal, and a path
+ * below `${PROJECT_DIR}/` is written relative to it (images run from their copy of the project).
  */
 export function canonicalCommand(args: string[]): string {
-  const [program = "", ...rest] = stripLaunchers(args.map(normalizeVariables));
+  const [program = "", ...rest] = stripLaunchers(args.map(normalizeVariables)).map((arg) =>
+    arg.replace(/^\$\{PROJECT_DIR\}\//, "")
+  );
   const name = programName(program);
+  if (name === "gunicorn") return [name, ...withoutBind(rest)].join(" ");
   if (name === "deno" && rest[0] === "task") return ["deno", "task", ...rest.slice(1)].join(" ");
   if (name === "deno" && rest[0] === "run") {
     // Flags before the script, sorted (they are all `--name[=value]` tokens), then the script.
