@@ -4,6 +4,8 @@
 # and the consumer run exactly as with `make up`, on ports of its own). It starts from an empty
 # state directory, runs the demo, then runs it a second time (a second `make demo` must work:
 # the stack is already up, the DAGs are on, the day is reprocessed), and removes the instance.
+# After the first demo, the dashboard `webshop` is tested as a user sees it: Superset's chart-data
+# API against the analysis views, and headless chromium (screenshot in $STATE_DIR/artifacts/).
 #
 # The demo runs with a scrubbed environment: the test instance's variables (PGPORT, ...) would
 # otherwise override the demo instance's own (the process environment wins in stackctl).
@@ -77,6 +79,22 @@ check "every socket the instance listens on is on loopback" security listeners
 check "no process of the instance (Airflow's tasks inherit the scheduler's) holds the superuser password" \
   security environ
 check "no service session is the superuser's; Airflow connects as its own role" security sessions
+# Issue #12: the dashboard `webshop` as a user sees it, on the first demo's data, no step between.
+superset_url_answers() {  # the dashboard address the demo prints is the running Superset
+  local url
+  url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/superset/dashboard/webshop/' "$1" | head -n 1)"
+  [ -n "$url" ] || { echo "  no dashboard URL in the demo's output"; return 1; }
+  curl --fail --silent --location --max-time 10 -o /dev/null "$url"
+}
+check "the Superset dashboard URL it prints answers" superset_url_answers "$out/first.log"
+# The Deno tests count themselves (deno's closing line is summed with ours by the test runner).
+stackctl exec -- deno test --allow-net=127.0.0.1 --allow-env --allow-read --allow-write \
+  --allow-run --allow-sys tests/demo/dashboard_api_test.ts tests/demo/dashboard_browser_test.ts \
+  2>&1 | tee "$out/dashboard.log"
+if ! grep -Eq '^(ok|FAILED) \| [0-9]+ passed' "$out/dashboard.log"; then
+  echo "FAILED: the dashboard's Deno tests ended without deno's closing line"
+  failed=$((failed + 1))
+fi
 secrets_file="$STATE_DIR/secrets.env"
 secrets_first="$(sha256sum "$secrets_file" 2>/dev/null)"
 check "the generated secrets file is private (0600)" test "$(stat -c %a "$secrets_file")" = 600
