@@ -257,9 +257,12 @@ def wait_healthy(
 
 
 def run_job(svc: dict, cfg: dict[str, str]) -> None:
-    """Runs a job to completion; a non-zero exit fails with the log tail."""
+    """Runs a job (after its prepare step) to completion; a non-zero exit fails with the log
+    tail."""
     name = svc["name"]
     _, logfile = paths(cfg, name)
+    if svc.get("prepare"):
+        prepare_named(svc["prepare"], cfg)
     env = service_env(svc, cfg)
     cmd = service_command(svc, cfg)
     log(f"{name}: running")
