@@ -88,9 +88,9 @@ superset_url_answers() {  # the dashboard address the demo prints is the running
 }
 check "the Superset dashboard URL it prints answers" superset_url_answers "$out/first.log"
 # The Deno tests count themselves (deno's closing line is summed with ours by the test runner).
-stackctl exec -- deno test --allow-net=127.0.0.1 --allow-env --allow-read --allow-write \
-  --allow-run --allow-sys tests/demo/dashboard_api_test.ts tests/demo/dashboard_browser_test.ts \
-  2>&1 | tee "$out/dashboard.log"
+# --allow-all: playwright-core reads /proc (a WSL probe), which Deno grants only with it.
+stackctl exec -- deno test --allow-all \
+  tests/demo/dashboard_api_test.ts tests/demo/dashboard_browser_test.ts 2>&1 | tee "$out/dashboard.log"
 if ! grep -Eq '^(ok|FAILED) \| [0-9]+ passed' "$out/dashboard.log"; then
   echo "FAILED: the dashboard's Deno tests ended without deno's closing line"
   failed=$((failed + 1))
