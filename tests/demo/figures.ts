@@ -121,6 +121,11 @@ export function keptRows(rows: ViewRow[], query: Query, days: DayRange | null): 
         case "!=":
         case "NOT IN":
           return value !== null && !wanted.includes(value);
+        case "<":
+        case "<=":
+        case ">":
+        case ">=":
+          return value !== null && compare(Number(value), filter.op, Number(filter.val));
         case "TEMPORAL_RANGE":
           return true; // the range the test sets is applied below, on the time axis
         default:
@@ -129,6 +134,13 @@ export function keptRows(rows: ViewRow[], query: Query, days: DayRange | null): 
     }) &&
     (!days || !axis || inRange(row[viewColumnOf(axis)] ?? null, days))
   );
+}
+
+function compare(value: number, op: string, bound: number): boolean {
+  if (op === "<") return value < bound;
+  if (op === "<=") return value <= bound;
+  if (op === ">") return value > bound;
+  return value >= bound;
 }
 
 function inRange(day: string | null, days: DayRange): boolean {

@@ -35,6 +35,8 @@ Deno.test("the raw query drops post-processing and filters the time axis to the 
 
 Deno.test("the view rows kept are those the chart's filters and the day range keep", () => {
   assertEquals(keptRows(view, trend, days), [view[1], view[3]]);
+  const cheap = { ...trend, filters: [{ col: "revenue", op: "<=", val: 3 }] };
+  assertEquals(keptRows(view, cheap, null), [view[1], view[2], view[3]]);
   assertThrows(() => keptRows(view, { ...trend, filters: [{ col: "source", op: "LIKE" }] }, null));
 });
 

@@ -26,6 +26,13 @@ export function adminLogin(): { username: string; password: string } {
 /** A chart as the dashboard's chart list names it. */
 export type DashboardChart = { id: number; slice_name: string };
 
+/** A dataset's table and its calculated columns (a name and the SQL Superset selects for it). */
+export type DatasetTable = {
+  schema: string;
+  table_name: string;
+  calculated: { name: string; expression: string }[];
+};
+
 /** One query's result of the chart-data API. */
 export type ChartResult = {
   rowcount: number;
@@ -88,12 +95,20 @@ export class Superset {
     return { queryContext: body.result.query_context, datasetId };
   }
 
-  /** The table a dataset reads (schema and name). */
-  async datasetTable(id: number): Promise<{ schema: string; table_name: string }> {
-    const body = await this.call<{ result: { schema: string; table_name: string } }>(
-      `/api/v1/dataset/${id}`,
+  /** The table a dataset reads (schema and name) and its calculated columns' SQL. */
+  async datasetTable(id: number): Promise<DatasetTable> {
+    const body = await this.call<{
+      result: {
+        schema: string;
+        table_name: string;
+        columns: { column_name: string; expression?: string | null }[];
+      };
+    }>(`/api/v1/dataset/${id}`);
+    const { schema, table_name, columns } = body.result;
+    const calculated = columns.flatMap((c) =>
+      c.expression ? [{ name: c.column_name, expression: c.expression }] : []
     );
-    return body.result;
+    return { schema, table_name, calculated };
   }
 
   /** GET /api/v1/chart/<id>/data/: the chart's saved query context, run. */

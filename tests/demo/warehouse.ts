@@ -4,8 +4,14 @@ import pg from "pg";
 import { setting } from "./superset.ts";
 import type { ViewRow } from "./figures.ts";
 
-/** Every row of analysis.<view>, each value as PostgreSQL's text (numerics keep their scale). */
-export async function readView(view: string): Promise<ViewRow[]> {
+/**
+ * Every row of analysis.<view>, each value as PostgreSQL's text (numerics keep their scale),
+ * with the dataset's calculated columns (labels Superset builds from the view's columns).
+ */
+export async function readView(
+  view: string,
+  calculated: { name: string; expression: string }[] = [],
+): Promise<ViewRow[]> {
   if (!/^[a-z_][a-z0-9_]*$/.test(view)) throw new Error(`Reading view ${view}: not a plain name`);
   const client = new pg.Client({
     host: "127.0.0.1",
@@ -17,7 +23,8 @@ export async function readView(view: string): Promise<ViewRow[]> {
   });
   await client.connect();
   try {
-    return (await client.query<ViewRow>(`select * from analysis.${view}`)).rows;
+    const extra = calculated.map((c) => `, (${c.expression}) as "${c.name}"`).join("");
+    return (await client.query<ViewRow>(`select *${extra} from analysis.${view}`)).rows;
   } finally {
     await client.end();
   }
