@@ -84,6 +84,10 @@ async function assertFiguresEqualView(
     const results = await superset.queryData(raw);
     raw.queries.forEach((query, i) => {
       const shown = results[i]?.data ?? [];
+      if (shown.length === 0) problems.push(`chart ${chart.id} "${chart.slice_name}": no rows`);
+      console.log(
+        `  chart "${chart.slice_name}": ${shown.length} rows compared with analysis.${view}`,
+      );
       for (const problem of figureMismatches(query, shown, keptRows(rows, query, days))) {
         problems.push(`chart ${chart.id} "${chart.slice_name}": ${problem}`);
       }

@@ -36,9 +36,9 @@ Deno.test("the dashboard renders every chart in chromium, none in error, and is 
     const base = supersetUrl();
     const { username, password } = adminLogin();
     await page.goto(`${base}/login/`);
-    await page.fill("input[name=username]", username);
-    await page.fill("input[name=password]", password);
-    await page.click("button[type=submit]");
+    await page.fill("input#username", username);
+    await page.fill("input#password", password);
+    await page.click("[data-test=login-button]");
     await page.waitForURL(/\/superset\/welcome\//, { timeout: 30_000 });
 
     await page.goto(`${base}/superset/dashboard/${DASHBOARD}/`);
@@ -75,7 +75,7 @@ Deno.test("the dashboard renders every chart in chromium, none in error, and is 
     const artifacts = `${setting("STATE_DIR")}/artifacts`;
     await Deno.mkdir(artifacts, { recursive: true });
     const shot = `${artifacts}/dashboard-webshop.png`;
-    await page.screenshot({ path: shot });
+    await page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
 
     assertEquals(holders.filter((h) => h.error !== null || !h.rendered), []);
