@@ -151,6 +151,8 @@ const ANALYSIS_VIEWS = [
   "top_revenue_categories",
   "purchases_per_user",
   "daily_order_trend",
+  "stream_events_per_minute",
+  "stream_dead_letters_by_class",
 ];
 
 function test(name: string, fn: () => Promise<void>): void {
@@ -562,6 +564,13 @@ test("a late event landed after a build is in the fact after the next stream bui
   assert.equal(await present(), 0);
   expectSuccess("dbt build --selector stream", await dbt(["build", "--selector", "stream"]));
   assert.equal(await present(), ids.length);
+  // The stream run recreates the staging views; the dead-letter view reading one must survive.
+  await withClient("analyst", async (client) => {
+    const classes = await client.query<{ error_class: string }>(
+      `select error_class from analysis.stream_dead_letters_by_class order by error_class`,
+    );
+    assert.deepEqual(classes.rows.map((r) => r.error_class), ["oversize", "parse", "schema"]);
+  });
   await withClient("postgres", async (client) => {
     const trend = await client.query<{ revenue: string }>(
       `select revenue from analysis.daily_order_trend where source = 'stream' and date_day = '2024-03-02'`,

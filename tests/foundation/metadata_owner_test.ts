@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { connectAs, dropDatabase, env, freshDatabase } from "./support.ts";
 
-const DB = `${env("PGDATABASE")}_airflow_owner`;
+const DB = `${env("PGDATABASE")}_metadata_owner`;
 const ROLE = `${env("PGDATABASE")}_airflow_probe`;
 const OWNER_SQL = Deno.readTextFileSync(
   new URL("../../stack/postgres/metadata_owner.sql", import.meta.url),
