@@ -18,8 +18,15 @@ failed=0
 stackctl() { env -i PATH="$PATH" HOME="${HOME:-/root}" python3 -m stack.stackctl --instance "$INSTANCE" "$@"; }
 STATE_DIR="$(stackctl env | sed -n "s/^export STATE_DIR=//p" | tr -d "'")"
 
+# The instance's state goes with it; its test artifacts (the dashboard's screenshot) are kept in
+# the test runner's log directory (TEST_LOG_DIR), or in /tmp when the suite runs on its own.
+ARTIFACTS_KEPT="${TEST_LOG_DIR:-/tmp}/demo-artifacts"
 clean() {
   stackctl down >/dev/null 2>&1 || true
+  if [ -n "$STATE_DIR" ] && [ -d "$STATE_DIR/artifacts" ]; then
+    mkdir -p "$ARTIFACTS_KEPT" && cp -a "$STATE_DIR/artifacts/." "$ARTIFACTS_KEPT/" &&
+      echo "artifacts kept in $ARTIFACTS_KEPT"
+  fi
   [ -n "$STATE_DIR" ] && rm -rf "$STATE_DIR"
 }
 trap clean EXIT
