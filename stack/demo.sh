@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `make demo`: the whole pipeline, end to end, on this machine (no Docker).
 #
-#   1. installs what is missing and starts the stack (stack.stackctl up): PostgreSQL, Kafka,
-#      the Fake Store server, the event simulator and consumer, Airflow (API server, DAG
-#      processor, scheduler)
+#   1. installs what is missing and starts the stack (stack.stackctl up) but Superset:
+#      PostgreSQL, Kafka, the Fake Store server, the event simulator and consumer, Airflow (API
+#      server, DAG processor, scheduler)
 #   2. waits until Airflow has parsed the DAGs
 #   3. runs webshop_batch_dag through Airflow's scheduler for the last DEMO_DAYS days (a
-#      backfill that reprocesses days already run, so a second demo works the same)
+#      backfill that reprocesses days already run, so a second demo works the same) and, at
+#      the same time, prepares and starts Superset (metadata database, dashboards/ import)
 #   4. lets the simulator stream order events for about DEMO_STREAM_S seconds
 #   5. runs webshop_stream_dag once (and leaves both DAGs switched on)
 #   6. prints the analyses (top revenue, purchases per user, daily trend) as tables
@@ -66,8 +67,11 @@ warehouse_sql() {
 echo "webshop demo: instance ${STACK_INSTANCE}, warehouse ${WAREHOUSE_DB} on 127.0.0.1:${PGPORT}"
 
 # --- 1 ---------------------------------------------------------------------------------------
+# Superset is left for step 3: its preparation runs beside the backfill (see there).
+SUPERSET_SERVICES=(superset-prepare superset)
 step "Installing what is missing and starting the stack (first time: several minutes)"
-run "${STACK[@]}" up || fail "the stack did not come up"
+run "${STACK[@]}" up --skip "$(IFS=,; echo "${SUPERSET_SERVICES[*]}")" \
+  || fail "the stack did not come up"
 
 # --- 2 ---------------------------------------------------------------------------------------
 step "Waiting for Airflow to parse the DAGs"
@@ -80,9 +84,24 @@ from_date="$(date -u -d "${DEMO_DAYS} days ago" +%Y-%m-%d)"
 to_date="$(date -u -d "1 day ago" +%Y-%m-%d)"
 days_word=days
 [ "$DEMO_DAYS" = 1 ] && days_word=day
-step "Running webshop_batch_dag through Airflow for ${from_date} .. ${to_date} (${DEMO_DAYS} ${days_word}: extract, dbt build, freshness)"
+step "Running webshop_batch_dag through Airflow for ${from_date} .. ${to_date} (${DEMO_DAYS} ${days_word}: extract, dbt build, freshness); Superset starts meanwhile"
+# Superset's preparation (~20 s cold: schema, roles, dashboards import) needs only PostgreSQL, so
+# it runs beside the backfill. Safe: the backfill only calls Airflow's API, so this background
+# stackctl is the only process touching the instance's pid files.
+SUPERSET_LOG="${STATE_DIR}/logs/demo-superset.log"
+"${STACK[@]}" up "${SUPERSET_SERVICES[@]}" >"$SUPERSET_LOG" 2>&1 &
+superset_up=$!
+backfill_rc=0
 run python3 stack/airflow_api.py backfill webshop_batch_dag "$from_date" "$to_date" \
-  || fail "the batch DAG did not finish green"
+  || backfill_rc=$?
+superset_rc=0
+wait "$superset_up" || superset_rc=$?
+tee -a "$LOG" <"$SUPERSET_LOG" | sed 's/^/  /'
+[ "$backfill_rc" -eq 0 ] || fail "the batch DAG did not finish green"
+if [ "$superset_rc" -ne 0 ]; then
+  cp "$SUPERSET_LOG" "$STEP_LOG"  # the tail fail() shows: Superset's, not the backfill's
+  fail "Superset did not come up"
+fi
 
 # --- 4 ---------------------------------------------------------------------------------------
 step "Streaming order events for ${DEMO_STREAM_S}s (simulator -> Kafka -> consumer -> PostgreSQL)"
@@ -164,6 +183,8 @@ step "Where to look next"
 cat <<EOF | tee -a "$LOG"
   Airflow UI   http://127.0.0.1:${AIRFLOW_PORT}   login ${AIRFLOW_ADMIN_USER} / ${AIRFLOW_ADMIN_PASSWORD}
                (local native mode only) - both DAGs with their runs, logs and Assets
+  Superset     http://127.0.0.1:${SUPERSET_PORT}/superset/dashboard/webshop/   login ${SUPERSET_ADMIN_USER} / ${SUPERSET_ADMIN_PASSWORD}
+               (local native mode only) - the webshop dashboard over the analysis views
   dbt docs     make docs, then http://127.0.0.1:${DBT_DOCS_PORT} (lineage from raw to analysis)
   psql         PGPASSWORD=${ANALYST_PASSWORD} psql -h 127.0.0.1 -p ${PGPORT} -U analyst -d ${WAREHOUSE_DB}
                e.g. select * from analysis.daily_order_trend where source = 'all' order by date_day;

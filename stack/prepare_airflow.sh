@@ -40,14 +40,14 @@ if [ "$(psql_admin -c "select 1 from pg_database where datname = '${AIRFLOW_DB}'
   psql_admin -c "create database \"${AIRFLOW_DB}\""
 fi
 # The role Airflow connects as (never the superuser), its password (so a rotated one applies),
-# and the ownership of the database and its objects: stack/postgres/airflow_owner.sql, shared with
+# and the ownership of the database and its objects: stack/postgres/metadata_owner.sql, shared with
 # compose's airflow-init. psql's :'var' quotes the values as literals.
 step "role ${AIRFLOW_DB_USER} owns database ${AIRFLOW_DB}"
 psql_admin -d "${AIRFLOW_DB}" -v role="${AIRFLOW_DB_USER}" -v pw="${AIRFLOW_DB_PASSWORD:?}" \
   -f - <<SQL >/dev/null
-select set_config('webshop.airflow_role', :'role', false),
-  set_config('webshop.airflow_password', :'pw', false);
-\\i ${PROJECT_DIR}/stack/postgres/airflow_owner.sql
+select set_config('webshop.owner_role', :'role', false),
+  set_config('webshop.owner_password', :'pw', false);
+\\i ${PROJECT_DIR}/stack/postgres/metadata_owner.sql
 SQL
 
 # --- 2. airflow.cfg (rewritten on every start so a changed .env applies) ----------------------

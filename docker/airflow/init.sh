@@ -5,7 +5,7 @@
 # and on an existing one alike:
 #   1. the metadata database ${AIRFLOW_DB} in the compose PostgreSQL (created if missing: the
 #      postgres image creates only `postgres`), owned by the role ${AIRFLOW_DB_USER}
-#      (stack/postgres/airflow_owner.sql, shared with the native stack); the daemons connect as
+#      (stack/postgres/metadata_owner.sql, shared with the native stack); the daemons connect as
 #      that role, this one-shot job alone holds the superuser's password
 #   2. `airflow db migrate`
 #   3. the `dbt` pool with one slot (dbt invocations never overlap)
@@ -41,7 +41,7 @@ with connection.cursor() as cursor:
 connection.close()
 
 # The role, its password and the ownership of the database and what is in it.
-owner_sql = open("/opt/webshop/stack/postgres/airflow_owner.sql").read()
+owner_sql = open("/opt/webshop/stack/postgres/metadata_owner.sql").read()
 connection = psycopg2.connect(
     host=os.environ.get("PGHOST", "postgres"),
     port=int(os.environ.get("PGPORT", "5432")),
@@ -53,8 +53,8 @@ connection = psycopg2.connect(
 connection.autocommit = True
 with connection.cursor() as cursor:
     cursor.execute(
-        "select set_config('webshop.airflow_role', %s, false),"
-        " set_config('webshop.airflow_password', %s, false)",
+        "select set_config('webshop.owner_role', %s, false),"
+        " set_config('webshop.owner_password', %s, false)",
         (os.environ["AIRFLOW_DB_USER"], os.environ["AIRFLOW_DB_PASSWORD"]),
     )
     cursor.execute(owner_sql)

@@ -4,7 +4,8 @@ Instances keep their state apart: `dev` (make up) uses the ports from .env; `tes
 adds stack/instances/test.env (own ports, own data directory, no continuous workers), so a test
 run never touches a user's running stack.
 
-  python3 -m stack.stackctl [--instance dev|test] install | up [SERVICE...] | down | status
+  python3 -m stack.stackctl [--instance dev|test] install | up [SERVICE...] [--skip NAME,...]
+  python3 -m stack.stackctl [--instance dev|test] down | status
   python3 -m stack.stackctl [--instance dev|test] stop SERVICE... (stays down, even supervised)
   python3 -m stack.stackctl [--instance dev|test] logs [SERVICE] | env | exec -- COMMAND...
 
@@ -119,6 +120,9 @@ def main(argv: list[str]) -> int:
     p_install.add_argument("parts", nargs="*")
     p_up = sub.add_parser("up", help="install what is missing and start the services")
     p_up.add_argument("services", nargs="*")
+    p_up.add_argument(
+        "--skip", default="", metavar="NAME[,NAME]", help="start everything else (comma list)"
+    )
     sub.add_parser("down", help="stop the services this instance started; data is kept")
     p_stop = sub.add_parser("stop", help="stop services; a supervised one stays down")
     p_stop.add_argument("services", nargs="+")
@@ -137,7 +141,7 @@ def main(argv: list[str]) -> int:
             install(cfg, set(args.parts) or None)
         elif args.command == "up":
             prepare_secrets(cfg)
-            up(cfg, args.services)
+            up(cfg, args.services, [name for name in args.skip.split(",") if name])
         elif args.command == "down":
             down(cfg)
         elif args.command == "stop":

@@ -1,7 +1,8 @@
 """Configuration: the layered settings of an instance and the services manifest.
 
 It reads three things and nothing else:
-  versions.env          the one source of versions (PostgreSQL, Kafka, Deno, Python, dbt, Airflow)
+  versions.env          the one source of versions (PostgreSQL, Kafka, Deno, Python, dbt, Airflow,
+                        Superset)
   .env.example / .env   settings (ports, passwords, directories); .env overrides the defaults
   <state>/secrets.env   the instance's generated secrets (stackctl/secrets.py), between the two
   stack/services.json   the services manifest: name, command, port, health check, environment
@@ -72,6 +73,7 @@ def load_config(instance: str, root: Path = ROOT) -> dict[str, str]:
             "DBT_VENV": str(cache / f"venv-dbt-{lock_digest('dbt', root)}"),
             "AIRFLOW_VENV": str(cache / f"venv-airflow-{lock_digest('airflow', root)}"),
             "SUPERVISOR_VENV": str(cache / f"venv-supervisor-{lock_digest('supervisor', root)}"),
+            "SUPERSET_VENV": str(cache / f"venv-superset-{lock_digest('superset', root)}"),
             "PGDATABASE": cfg["WAREHOUSE_DB"],
             "PGUSER": cfg["POSTGRES_USER"],
             "PGPASSWORD": cfg["POSTGRES_PASSWORD"],

@@ -82,7 +82,7 @@ def install_deno(cfg: dict[str, str]) -> None:
 
 
 def install_venv(cfg: dict[str, str], name: str) -> None:
-    """The dbt, Airflow or supervisor virtualenv, synced from its lock; named after its digest."""
+    """A virtualenv of LOCKED_VENVS, synced from its lock; named after the lock's digest."""
     venv = Path(cfg[f"{name.upper()}_VENV"])
     marker = venv / ".installed"
     if marker.exists():
@@ -122,6 +122,12 @@ def install_kafka(cfg: dict[str, str]) -> None:
     marker.write_text(cfg["KAFKA_VERSION"] + "\n")
 
 
+def install_browser() -> None:
+    """Debian's chromium (/usr/bin/chromium) for the headless dashboard test."""
+    if shutil.which("chromium") is None:
+        apt_install("chromium")
+
+
 def install_deno_deps(cfg: dict[str, str]) -> None:
     """Fetches every npm package in deno.json into DENO_DIR (checked against deno.lock)."""
     run([cfg["DENO_BIN"], "install", "--quiet"], env=process_env(cfg), cwd=ROOT)
@@ -138,6 +144,9 @@ def install(cfg: dict[str, str], parts: set[str] | None = None) -> None:
         "dbt": lambda: install_venv(cfg, "dbt"),
         "airflow": lambda: install_venv(cfg, "airflow"),
         "supervisor": lambda: install_venv(cfg, "supervisor"),
+        "superset": lambda: install_venv(cfg, "superset"),
+        # Debian's chromium: the dashboard's browser test drives it (`make test`), `make up` not.
+        "browser": install_browser,
     }
     for name, step in steps.items():
         if parts is None or name in parts:
@@ -154,18 +163,25 @@ def needed_installs(services: list[dict]) -> set[str]:
         parts |= {"java", "kafka"}
     if any(n.startswith("airflow") for n in names):
         parts.add("airflow")
+    if any(n.startswith("superset") for n in names):
+        parts.add("superset")
     if any(svc.get("supervised") for svc in services):
         parts.add("supervisor")
     parts.add("dbt")
     return parts
 
 
+# The virtualenvs synced from a lock in stack/python/ (install part = name = <NAME>_VENV setting).
+LOCKED_VENVS = ("dbt", "airflow", "supervisor", "superset")
+
+
 def relock(cfg: dict[str, str]) -> None:
     """Re-resolves stack/python/*.lock.txt from the .in files for the pinned Python."""
     uv = uv_bin(cfg)
-    for name in ("dbt", "airflow", "supervisor"):
-        source = STACK / "python" / f"{name}.in"
-        log(f"relocking {source.relative_to(ROOT)}")
+    for name in LOCKED_VENVS:
+        log(f"relocking stack/python/{name}.in")
+        # Relative paths from stack/python: uv writes them into the lock's header, and the
+        # lock's digest names the virtualenv, so the header must not depend on the checkout.
         run(
             [
                 uv,
@@ -174,9 +190,10 @@ def relock(cfg: dict[str, str]) -> None:
                 "-q",
                 "--python-version",
                 cfg["PYTHON_VERSION"],
-                str(source),
+                f"{name}.in",
                 "-o",
-                str(STACK / "python" / f"{name}.lock.txt"),
+                f"{name}.lock.txt",
             ],
+            cwd=STACK / "python",
             quiet=False,
         )

@@ -86,6 +86,41 @@ def test_services_decide_the_parts() -> None:
     }
 
 
+def test_superset_services_need_the_superset_virtualenv_not_the_browser() -> None:
+    assert installer.needed_installs([{"name": "superset-prepare"}, {"name": "superset"}]) == {
+        "deno",
+        "dbt",
+        "superset",
+    }
+
+
+def test_a_full_install_includes_superset_and_chromium(
+    cfg: dict[str, str], commands: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apt: list[tuple[str, ...]] = []
+    monkeypatch.setattr(installer, "apt_install", lambda *packages: apt.append(packages))
+    monkeypatch.setattr(installer.shutil, "which", lambda _name: None)
+    for step in ("install_postgres", "install_deno", "install_kafka", "install_deno_deps"):
+        monkeypatch.setattr(installer, step, lambda *_: None)
+    cfg["SUPERVISOR_VENV"] = str(Path(cfg["STACK_CACHE_DIR"]) / "venv-supervisor")
+    cfg["SUPERSET_VENV"] = str(Path(cfg["STACK_CACHE_DIR"]) / "venv-superset")
+    installer.install(cfg)
+    assert ("chromium",) in apt
+    synced = [c[-1] for c in commands if c[1:3] == ["pip", "sync"]]
+    assert synced[-1].endswith("stack/python/superset.lock.txt")
+
+
+def test_relock_writes_paths_relative_to_stack_python(
+    cfg: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], object]] = []
+    monkeypatch.setattr(installer, "uv_bin", lambda _cfg: "uv")
+    monkeypatch.setattr(installer, "run", lambda cmd, **kw: calls.append((cmd, kw.get("cwd"))))
+    installer.relock(cfg | {"PYTHON_VERSION": "3.11"})
+    assert [cmd[-3:] for cmd, _ in calls][-1] == ["superset.in", "-o", "superset.lock.txt"]
+    assert {cwd for _, cwd in calls} == {installer.STACK / "python"}
+
+
 def test_apt_refuses_without_root_naming_the_packages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(installer.os, "geteuid", lambda: 1000)
     with pytest.raises(installer.StackError, match="Missing maven: install them"):

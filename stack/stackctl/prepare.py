@@ -1,5 +1,6 @@
 """Preparing services on their first start (idempotent): the PostgreSQL cluster, Kafka's KRaft
-storage and configuration, and the `stack/prepare_<name>.sh` steps of later parts."""
+storage and configuration, Superset's metadata database (superset_db.py), and the
+`stack/prepare_<name>.sh` steps of later parts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from .config import ROOT, STACK, kafka_node_ports, kafka_nodes, process_env, replica_name
 from .proc import StackError, log, run, write_private
+from .superset_db import prepare_superset
 
 
 def prepare_postgres(cfg: dict[str, str], _replica: int = 1) -> None:
@@ -196,7 +198,7 @@ def prepare_kafka(cfg: dict[str, str], node: int = 1) -> None:
         (state / QUORUM_FILE).write_text(f"{nodes}\n")
 
 
-PREPARE = {"postgres": prepare_postgres, "kafka": prepare_kafka}
+PREPARE = {"postgres": prepare_postgres, "kafka": prepare_kafka, "superset": prepare_superset}
 
 
 def prepare_named(name: str, cfg: dict[str, str], stack: Path = STACK, replica: int = 1) -> None:

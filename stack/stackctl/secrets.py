@@ -14,12 +14,15 @@ from pathlib import Path
 
 from .proc import StackError, write_private
 
-# The values a new instance generates. AIRFLOW_DB_PASSWORD is the `airflow` role's (metadata DB).
+# The values a new instance generates. AIRFLOW_DB_PASSWORD and SUPERSET_DB_PASSWORD are the
+# passwords of the roles owning Airflow's and Superset's metadata databases.
 GENERATED = (
     "AIRFLOW_FERNET_KEY",
     "AIRFLOW_SECRET_KEY",
     "AIRFLOW_JWT_SECRET",
     "AIRFLOW_DB_PASSWORD",
+    "SUPERSET_SECRET_KEY",
+    "SUPERSET_DB_PASSWORD",
 )
 FILE_NAME = "secrets.env"
 
@@ -54,8 +57,9 @@ def ensure_secrets_file(state_dir: str | Path) -> Path:
 
 
 def is_placeholder(value: str) -> bool:
-    """An empty value, or one of the public `change-me-…` examples."""
-    return value.strip() == "" or value.strip().lower().startswith("change-me")
+    """An empty value, or one of the public `change-me-…` examples (Superset's documented one
+    is CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET)."""
+    return value.strip() == "" or value.strip().lower().startswith(("change-me", "change_me"))
 
 
 def check_secrets(cfg: dict[str, str]) -> None:

@@ -25,6 +25,8 @@ AIRFLOW_SECRET_KEY=
 AIRFLOW_JWT_SECRET=
 AIRFLOW_FERNET_KEY=
 AIRFLOW_DB_PASSWORD=
+SUPERSET_SECRET_KEY=
+SUPERSET_DB_PASSWORD=
 """
 
 
@@ -82,4 +84,25 @@ def test_a_placeholder_in_dotenv_is_refused_by_name(root: Path) -> None:
     (root / ".env").write_text("AIRFLOW_SECRET_KEY=change-me-webshop-secret-key\n")
     cfg = load_config("dev", root)
     with pytest.raises(StackError, match="AIRFLOW_SECRET_KEY is empty or a placeholder"):
+        prepare_secrets(cfg)
+
+
+def test_an_instance_made_before_superset_gets_its_secrets_and_keeps_airflows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "secrets.env"
+    older = {key: f"kept-{key}" for key in GENERATED if key.startswith("AIRFLOW_")}
+    path.write_text("".join(f"{key}={value}\n" for key, value in older.items()))
+    ensure_secrets_file(tmp_path)
+    values = read_env_file(path)
+    assert {key: values[key] for key in older} == older
+    assert len(values["SUPERSET_SECRET_KEY"]) >= 32
+    assert len(values["SUPERSET_DB_PASSWORD"]) >= 32
+    assert values["SUPERSET_SECRET_KEY"] != values["SUPERSET_DB_PASSWORD"]
+
+
+def test_supersets_documented_placeholder_key_is_refused(root: Path) -> None:
+    (root / ".env").write_text("SUPERSET_SECRET_KEY=CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET\n")
+    cfg = load_config("dev", root)
+    with pytest.raises(StackError, match="SUPERSET_SECRET_KEY is empty or a placeholder"):
         prepare_secrets(cfg)

@@ -10,11 +10,12 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import supervisor
 from .config import (
+    MANIFEST,
     ROOT,
     expand,
     load_manifest,
@@ -257,9 +258,12 @@ def wait_healthy(
 
 
 def run_job(svc: dict, cfg: dict[str, str]) -> None:
-    """Runs a job to completion; a non-zero exit fails with the log tail."""
+    """Runs a job (after its prepare step) to completion; a non-zero exit fails with the log
+    tail."""
     name = svc["name"]
     _, logfile = paths(cfg, name)
+    if svc.get("prepare"):
+        prepare_named(svc["prepare"], cfg)
     env = service_env(svc, cfg)
     cmd = service_command(svc, cfg)
     log(f"{name}: running")
@@ -377,20 +381,29 @@ def replica_groups(services: list[dict]) -> list[list[dict]]:
     return groups
 
 
-def up(cfg: dict[str, str], only: list[str]) -> None:
-    """Installs what is missing, then starts the daemons and runs the jobs, in manifest order."""
-    services = load_manifest(cfg)
-    if only:
-        # A service named explicitly starts even when the instance's profile leaves it out
-        # (the test instance runs no continuous workers unless a test asks for them).
-        everything = load_manifest_all(cfg)
-        unknown = set(only) - {s["name"] for s in everything}
-        if unknown:
-            raise StackError(
-                f"Unknown service(s) for instance {cfg['STACK_INSTANCE']}: "
-                f"{', '.join(sorted(unknown))}"
-            )
-        services = [s for s in everything if s["name"] in only]
+def select_services(
+    cfg: dict[str, str], only: list[str], skip: Sequence[str] = (), manifest: Path = MANIFEST
+) -> list[dict]:
+    """The services `up` starts, in manifest order: the named ones (all of the instance's when
+    none is named), minus the skipped ones; an unknown name in either list is an error."""
+    everything = load_manifest_all(cfg, manifest)
+    unknown = (set(only) | set(skip)) - {s["name"] for s in everything}
+    if unknown:
+        raise StackError(
+            f"Unknown service(s) for instance {cfg['STACK_INSTANCE']}: {', '.join(sorted(unknown))}"
+        )
+    # A service named explicitly starts even when the instance's profile leaves it out
+    # (the test instance runs no continuous workers unless a test asks for them).
+    services = (
+        [s for s in everything if s["name"] in only] if only else load_manifest(cfg, manifest)
+    )
+    return [s for s in services if s["name"] not in skip]
+
+
+def up(cfg: dict[str, str], only: list[str], skip: Sequence[str] = ()) -> None:
+    """Installs what is missing, then starts the daemons and runs the jobs, in manifest order
+    (`skip`: services left for a later `up`, e.g. the demo's Superset beside the backfill)."""
+    services = select_services(cfg, only, skip)
     install(cfg, needed_installs(services))
     for group in replica_groups(services):
         if group[0]["kind"] == "daemon":

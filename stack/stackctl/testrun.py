@@ -186,7 +186,8 @@ def run_instance(
         logdir.mkdir(parents=True)
         started = time.monotonic()
         try:
-            install(cfg)  # every tool, Airflow's virtualenv included (DAG tests)
+            # every tool: Airflow's virtualenv (DAG tests), Superset's and chromium (demo suite)
+            install(cfg)
             prepare_secrets(cfg)
             up(cfg, instance_services(cfg, settings))
         except StackError as error:

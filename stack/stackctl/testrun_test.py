@@ -103,3 +103,25 @@ def test_make_test_runs_the_cluster_suite_last_in_its_instance_and_never_chaos(
     assert calls[1][1:] == (["cluster"], {**calls[1][2], "without": ["fakestore"]})
     assert "chaos" not in calls[0][1]
     assert "[test] chaos                not run (opt-in: make chaos)" in capsys.readouterr().out
+
+
+def test_an_instance_installs_every_part_chromium_included_before_its_suites(
+    cfg: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    monkeypatch.setattr(testrun, "load_config", lambda _instance: cfg)
+    monkeypatch.setattr(testrun, "down", lambda _cfg: None)
+    monkeypatch.setattr(testrun, "prepare_secrets", lambda _cfg: None)
+    monkeypatch.setattr(testrun, "up", lambda _cfg, _services: events.append("up"))
+    monkeypatch.setattr(
+        testrun, "install", lambda _cfg, parts=None: events.append(f"install {parts}")
+    )
+
+    def fake_suite(_cfg: dict, suite: dict, _logdir: object) -> SuiteResult:
+        events.append(f"suite {suite['name']}")
+        return SuiteResult(suite["name"], Counts(1, 0, 0), 1.0, "")
+
+    monkeypatch.setattr(testrun, "run_suite", fake_suite)
+    testrun.run_instance("demo", [{"name": "demo"}], {}, keep=False)
+    # None: every part, so the browser part (Debian's chromium) too
+    assert events == ["install None", "up", "suite demo"]

@@ -1,8 +1,9 @@
--- Airflow's metadata database belongs to its own role, never to the superuser. Run by the
--- superuser, connected to that database, after
---   select set_config('webshop.airflow_role', <role>, false),
---          set_config('webshop.airflow_password', <password>, false);
--- by stack/prepare_airflow.sh (native) and docker/airflow/init.sh (compose), on every start:
+-- A metadata database (Airflow's, Superset's) belongs to its own role, never to the superuser.
+-- Run by the superuser, connected to that database, after
+--   select set_config('webshop.owner_role', <role>, false),
+--          set_config('webshop.owner_password', <password>, false);
+-- by stack/prepare_airflow.sh and stack/stackctl/superset_db.py (native) and compose's init
+-- containers, on every start:
 -- idempotent, and a rotated password applies. It creates or updates the role, makes it own the
 -- database, and hands over what the superuser owns in it (a database an older stack made).
 -- REASSIGN OWNED BY the bootstrap superuser is refused (it owns the system catalogs), so the
@@ -10,7 +11,7 @@
 -- catalog queries.
 do $$
 declare
-  role_name text := current_setting('webshop.airflow_role');
+  role_name text := current_setting('webshop.owner_role');
   statement text;
 begin
   if not exists (select 1 from pg_roles where rolname = role_name) then
@@ -18,7 +19,7 @@ begin
   end if;
   execute format(
     'alter role %I with login nosuperuser nocreatedb nocreaterole noreplication password %L',
-    role_name, current_setting('webshop.airflow_password'));
+    role_name, current_setting('webshop.owner_password'));
   execute format('alter database %I owner to %I', current_database(), role_name);
   for statement in
     select format('alter table %I.%I owner to %I', n.nspname, c.relname, role_name)

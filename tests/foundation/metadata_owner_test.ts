@@ -1,5 +1,5 @@
 /**
- * stack/postgres/airflow_owner.sql (run by stack/prepare_airflow.sh and compose's airflow-init):
+ * stack/postgres/metadata_owner.sql (run for Airflow and Superset, natively and by compose):
  * a metadata database the superuser made, with objects of every kind Airflow creates, is handed
  * to Airflow's own role, which then logs in with its password; a second run with a rotated
  * password is idempotent and applies the new one.
@@ -9,18 +9,18 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { connectAs, dropDatabase, env, freshDatabase } from "./support.ts";
 
-const DB = `${env("PGDATABASE")}_airflow_owner`;
+const DB = `${env("PGDATABASE")}_metadata_owner`;
 const ROLE = `${env("PGDATABASE")}_airflow_probe`;
 const OWNER_SQL = Deno.readTextFileSync(
-  new URL("../../stack/postgres/airflow_owner.sql", import.meta.url),
+  new URL("../../stack/postgres/metadata_owner.sql", import.meta.url),
 );
 
 async function handOver(password: string): Promise<void> {
   const admin = await connectAs("postgres", DB);
   try {
     await admin.query(
-      "select set_config('webshop.airflow_role', $1, false), " +
-        "set_config('webshop.airflow_password', $2, false)",
+      "select set_config('webshop.owner_role', $1, false), " +
+        "set_config('webshop.owner_password', $2, false)",
       [ROLE, password],
     );
     await admin.query(OWNER_SQL);
