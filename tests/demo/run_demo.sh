@@ -4,6 +4,8 @@
 # and the consumer run exactly as with `make up`, on ports of its own). It starts from an empty
 # state directory, runs the demo, then runs it a second time (a second `make demo` must work:
 # the stack is already up, the DAGs are on, the day is reprocessed), and removes the instance.
+# After the first demo, the dashboard `webshop` is tested as a user sees it: Superset's chart-data
+# API against the analysis views, and headless chromium (screenshot in $STATE_DIR/artifacts/).
 #
 # The demo runs with a scrubbed environment: the test instance's variables (PGPORT, ...) would
 # otherwise override the demo instance's own (the process environment wins in stackctl).
@@ -16,8 +18,15 @@ failed=0
 stackctl() { env -i PATH="$PATH" HOME="${HOME:-/root}" python3 -m stack.stackctl --instance "$INSTANCE" "$@"; }
 STATE_DIR="$(stackctl env | sed -n "s/^export STATE_DIR=//p" | tr -d "'")"
 
+# The instance's state goes with it; its test artifacts (the dashboard's screenshot) are kept in
+# the test runner's log directory (TEST_LOG_DIR), or in /tmp when the suite runs on its own.
+ARTIFACTS_KEPT="${TEST_LOG_DIR:-/tmp}/demo-artifacts"
 clean() {
   stackctl down >/dev/null 2>&1 || true
+  if [ -n "$STATE_DIR" ] && [ -d "$STATE_DIR/artifacts" ]; then
+    mkdir -p "$ARTIFACTS_KEPT" && cp -a "$STATE_DIR/artifacts/." "$ARTIFACTS_KEPT/" &&
+      echo "artifacts kept in $ARTIFACTS_KEPT"
+  fi
   [ -n "$STATE_DIR" ] && rm -rf "$STATE_DIR"
 }
 trap clean EXIT
@@ -77,6 +86,22 @@ check "every socket the instance listens on is on loopback" security listeners
 check "no process of the instance (Airflow's tasks inherit the scheduler's) holds the superuser password" \
   security environ
 check "no service session is the superuser's; Airflow connects as its own role" security sessions
+# Issue #12: the dashboard `webshop` as a user sees it, on the first demo's data, no step between.
+superset_url_answers() {  # the dashboard address the demo prints is the running Superset
+  local url
+  url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/superset/dashboard/webshop/' "$1" | head -n 1)"
+  [ -n "$url" ] || { echo "  no dashboard URL in the demo's output"; return 1; }
+  curl --fail --silent --location --max-time 10 -o /dev/null "$url"
+}
+check "the Superset dashboard URL it prints answers" superset_url_answers "$out/first.log"
+# The Deno tests count themselves (deno's closing line is summed with ours by the test runner).
+# --allow-all: playwright-core reads /proc (a WSL probe), which Deno grants only with it.
+stackctl exec -- deno test --allow-all \
+  tests/demo/dashboard_api_test.ts tests/demo/dashboard_browser_test.ts 2>&1 | tee "$out/dashboard.log"
+if ! grep -Eq '^(ok|FAILED) \| [0-9]+ passed' "$out/dashboard.log"; then
+  echo "FAILED: the dashboard's Deno tests ended without deno's closing line"
+  failed=$((failed + 1))
+fi
 secrets_file="$STATE_DIR/secrets.env"
 secrets_first="$(sha256sum "$secrets_file" 2>/dev/null)"
 check "the generated secrets file is private (0600)" test "$(stat -c %a "$secrets_file")" = 600
